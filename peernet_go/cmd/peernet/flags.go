@@ -1,0 +1,116 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/run"
+)
+
+// options holds every flag of the run commands; each command registers the
+// groups it uses.
+type options struct {
+	// common
+	name, network, networkConfig string
+	iterations                   int
+	timeout                      time.Duration
+	clockMode                    string
+	clockSkew                    time.Duration
+	quiet                        bool
+	maxFrame                     int
+
+	// client
+	sensorType, sensorSize, datasetLoc, sensorObject string
+	sensorResolution, sensorFormat, sensorEncoding   string
+	jpegQuality                                      int
+	seed                                             uint64
+	topics                                           listFlag
+	replayRate                                       float64
+	loop                                             bool
+	rate                                             float64
+	warmup                                           int
+	clockProbes                                      int
+	clockInterval                                    time.Duration
+	maxClockError                                    time.Duration
+	giveUp                                           time.Duration
+	resultLoc                                        string
+	generatePlots                                    bool
+	recordOutputs                                    bool
+
+	// server
+	modelName, device, ortLib string
+	workers, maxBatch         int
+}
+
+func (o *options) common(fs *flag.FlagSet) {
+	fs.StringVar(&o.name, "name", "", "this device's `name` in the network config (default: the config's client or server device)")
+	fs.StringVar(&o.network, "network", "zmq-tcp", "transport: "+strings.Join(transportNames(), ", "))
+	fs.StringVar(&o.networkConfig, "network-config", "", "PEERNet network YAML `file` (devices, server, start_port)")
+	fs.IntVar(&o.iterations, "iterations", 0, "iterations to run; the server stops after answering this many (0: no limit)")
+	fs.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "deadline for each reply; a later reply counts as lost")
+	fs.StringVar(&o.clockMode, "clock", "handshake", "clock `mode`: handshake, assume-synced or ntp:HOST[:PORT]")
+	fs.DurationVar(&o.clockSkew, "clock-skew", 0, "pretend this node's clock is off by `duration` (for demonstrations)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar and no summary on the terminal")
+	fs.IntVar(&o.maxFrame, "max-frame", 64<<20, "largest frame accepted, in `bytes`")
+}
+
+func (o *options) client(fs *flag.FlagSet) {
+	fs.StringVar(&o.sensorType, "sensor-type", "random-bytes", "sensor: random-bytes, random-string, image, image-folder, synthetic-camera, rosbag, external, exec:COMMAND")
+	fs.StringVar(&o.sensorSize, "sensor-size", "1024", "random sample size in bytes, `N` or MIN:MAX")
+	fs.StringVar(&o.datasetLoc, "dataset-loc", "", "image `path`, image folder, camera background or rosbag")
+	fs.StringVar(&o.sensorObject, "sensor-object", "", "Go plugin sensor, `path.so::Symbol`")
+	fs.StringVar(&o.sensorResolution, "sensor-resolution", "640x480", "synthetic camera frame size, `WxH`")
+	fs.StringVar(&o.sensorFormat, "sensor-format", "", "image output: jpeg or rgb8 (camera default jpeg; images default as stored)")
+	fs.StringVar(&o.sensorEncoding, "sensor-encoding", "", "encoding declared for external and exec samples (default bytes)")
+	fs.IntVar(&o.jpegQuality, "jpeg-quality", 90, "synthetic camera JPEG `quality` (1-100)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of the random sensors (0: a fixed default)")
+	fs.Var(&o.topics, "topic", "rosbag `topic` to replay (repeatable; default all)")
+	fs.Float64Var(&o.replayRate, "replay-rate", 0, "rosbag replay speed: 1 recorded timing, 2 twice as fast, 0 as fast as possible")
+	fs.BoolVar(&o.loop, "loop", false, "replay the rosbag again when it ends")
+	fs.Float64Var(&o.rate, "rate", 0, "sampling rate in `Hz` (0: as fast as possible)")
+	fs.IntVar(&o.warmup, "warmup", 0, "first `N` iterations are recorded but left out of the summary")
+	fs.IntVar(&o.clockProbes, "clock-probes", run.DefaultClockProbes, "clock probes per burst (handshake)")
+	fs.DurationVar(&o.clockInterval, "clock-interval", run.DefaultClockInterval, "time between clock probe bursts during the run (negative: only before)")
+	fs.DurationVar(&o.maxClockError, "max-clock-error", run.DefaultMaxClockError, "flag one-way delays as unsync when the clock bound exceeds this")
+	fs.DurationVar(&o.giveUp, "give-up", run.DefaultGiveUp, "end the run when the server has not answered for this long")
+	fs.StringVar(&o.resultLoc, "result-loc", "", "results `directory` (default results/<time>)")
+	fs.BoolVar(&o.generatePlots, "generate-plots", false, "write histogram PNGs under <result-loc>/plots")
+	fs.BoolVar(&o.recordOutputs, "record-outputs", false, "keep each reply's payload in records.jsonl")
+}
+
+func (o *options) server(fs *flag.FlagSet) {
+	fs.StringVar(&o.modelName, "model-name", "dummy", "model: dummy[:pre=D,infer=D,post=D], echo, onnx:PATH, path.so::Symbol, exec:COMMAND")
+	fs.StringVar(&o.modelName, "model_name", "dummy", "alias of -model-name")
+	fs.StringVar(&o.device, "device", "cpu", "inference device: cpu, cuda[:N] or tensorrt (ONNX models)")
+	fs.StringVar(&o.ortLib, "ort-lib", "", "ONNX Runtime shared library `path` (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the cache)")
+	fs.IntVar(&o.workers, "workers", 1, "inference workers serving requests concurrently")
+	fs.IntVar(&o.maxBatch, "max-batch", 1, "requests a worker may take from the queue at once")
+}
+
+// listFlag collects a repeatable string flag; commas separate values too.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// parseResolution parses "WxH".
+func parseResolution(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return 0, 0, fmt.Errorf("-sensor-resolution %q: want WxH, e.g. 640x480", s)
+	}
+	return w, h, nil
+}

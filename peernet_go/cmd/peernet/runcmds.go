@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/report"
+	"github.com/peernet/peernet_go/peernet_go/run"
+	"github.com/peernet/peernet_go/peernet_go/sensor"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func transportNames() []string { return run.TransportNames() }
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: peernet %s\n\nOptions:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors. Positional
+// arguments are refused.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // the one-line error is printed by runMain
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(os.Stderr)
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		return usageError{err}
+	case fs.NArg() > 0:
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func serverCmd(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet("server", "server --name NAME --network-config FILE [--model-name dummy] [options]", stderr)
+	o.common(fs)
+	o.server(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, tr, err := o.openNetwork(false)
+	if err != nil {
+		return err
+	}
+	if o.name == "" {
+		o.name = cfg.Server
+	}
+	model, err := openModel(o)
+	if err != nil {
+		return err
+	}
+	eng := inference.NewEngine(model)
+	defer eng.Close()
+
+	ctx, stop := interruptible(stderr)
+	defer stop()
+	conn, err := tr.Listen(ctx, cfg, o.name)
+	if err != nil {
+		return fmt.Errorf("listening as %s: %w", o.name, err)
+	}
+	defer conn.Close()
+	if !o.quiet {
+		fmt.Fprintf(stderr, "peernet server %s: %s on %s, model %s\n", o.name, o.network, cfg.ServerAddr(), o.modelName)
+	}
+	st, err := run.Serve(ctx, run.ServerOptions{
+		Conn: conn, Engine: eng, Iterations: o.iterations, ExitOnBye: false,
+		Clock: clock.New(o.clockSkew), Log: logWriter(o.quiet, stderr),
+	})
+	if !o.quiet {
+		fmt.Fprintf(stderr, "peernet server %s: %d requests (%d failed), %d clock probes, %d bad frames\n",
+			o.name, st.Requests, st.Errors, st.Probes, st.BadFrames)
+	}
+	return err
+}
+
+func clientCmd(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet("client", "client --name NAME --network-config FILE --sensor-type TYPE --iterations N [options]", stderr)
+	o.common(fs)
+	o.client(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, tr, err := o.openNetwork(false)
+	if err != nil {
+		return err
+	}
+	if o.name == "" {
+		o.name = firstClient(cfg)
+	}
+	return o.runClient(tr, cfg, "client", stdout, stderr, nil)
+}
+
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet("bench", "bench [client and server options]", stderr)
+	o.common(fs)
+	o.client(fs)
+	o.server(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if o.iterations == 0 {
+		o.iterations = 1000
+	}
+	cfg, tr, err := o.openNetwork(true)
+	if err != nil {
+		return err
+	}
+	model, err := openModel(o)
+	if err != nil {
+		return err
+	}
+	eng := inference.NewEngine(model)
+	defer eng.Close()
+	if o.name == "" {
+		o.name = firstClient(cfg)
+	}
+
+	srvCtx, srvStop := context.WithCancel(context.Background())
+	ready, served := make(chan error, 1), make(chan error, 1)
+	go func() { // the server's connection lives and dies in this goroutine
+		conn, err := tr.Listen(srvCtx, cfg, cfg.Server)
+		ready <- err
+		if err != nil {
+			return
+		}
+		_, err = run.Serve(srvCtx, run.ServerOptions{Conn: conn, Engine: eng, Clock: clock.New(o.clockSkew), Log: io.Discard})
+		served <- errors.Join(err, conn.Close())
+	}()
+	if err := <-ready; err != nil {
+		srvStop()
+		return fmt.Errorf("starting the server: %w", err)
+	}
+	skew := o.clockSkew
+	o.clockSkew = 0 // the skew is the server's
+	err = o.runClient(tr, cfg, "bench", stdout, stderr, func(info *report.RunInfo) {
+		info.Model = report.ModelInfo{Name: o.modelName, Device: o.device}
+		if skew != 0 {
+			info.Model.Options = map[string]string{"server-clock-skew": skew.String()}
+		}
+	})
+	srvStop()
+	return errors.Join(err, <-served)
+}
+
+// network loads the network config and transport. Without a config file,
+// bench uses a loopback config on a free port.
+func (o *options) openNetwork(loopbackDefault bool) (*network.Config, network.Transport, error) {
+	tr, err := run.Transport(o.network)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	if o.networkConfig == "" {
+		if !loopbackDefault {
+			return nil, nil, usagef("-network-config is required (a PEERNet network YAML, e.g. config/network.yaml)")
+		}
+		port, err := freePort()
+		if err != nil {
+			return nil, nil, err
+		}
+		return network.Loopback(port - 1), tr, nil // the server, device 1, listens on port
+	}
+	cfg, err := network.LoadConfig(o.networkConfig)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	if o.name != "" {
+		if _, err := cfg.Device(o.name); err != nil {
+			return nil, nil, usagef("-name: %v", err)
+		}
+	}
+	return cfg, tr, nil
+}
+
+// freePort returns a TCP port that was free a moment ago on loopback.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// firstClient returns the first device that is not the server.
+func firstClient(cfg *network.Config) string {
+	for _, d := range cfg.Devices {
+		if d.Name != cfg.Server {
+			return d.Name
+		}
+	}
+	return cfg.Devices[0].Name
+}
+
+func (o *options) sensorOptions() (sensor.Options, error) {
+	w, h, err := parseResolution(o.sensorResolution)
+	if err != nil {
+		return sensor.Options{}, usageError{err}
+	}
+	return sensor.Options{
+		Type: o.sensorType, Size: o.sensorSize, Seed: o.seed, DatasetLoc: o.datasetLoc,
+		Width: w, Height: h, Format: o.sensorFormat, Quality: o.jpegQuality,
+		Object: o.sensorObject, Encoding: o.sensorEncoding,
+		Topics: o.topics, ReplayRate: o.replayRate, Loop: o.loop, Timeout: o.timeout,
+	}, nil
+}
+
+// runClient runs the client loop against cfg's server and writes the results.
+func (o *options) runClient(tr network.Transport, cfg *network.Config, role string, stdout, stderr io.Writer, fill func(*report.RunInfo)) error {
+	mode, err := clock.ParseMode(o.clockMode)
+	if err != nil {
+		return usageError{err}
+	}
+	if o.iterations < 0 || o.warmup < 0 || o.rate < 0 || o.timeout <= 0 {
+		return usagef("-iterations, -warmup and -rate must not be negative, -timeout must be positive")
+	}
+	sopts, err := o.sensorOptions()
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptible(stderr)
+	defer stop()
+	s, err := sensor.Open(ctx, sopts)
+	if err != nil {
+		return usageError{err}
+	}
+	defer s.Close()
+
+	dir := o.resultLoc
+	if dir == "" {
+		dir = filepath.Join("results", o.name+"-"+time.Now().Format("20060102-150405"))
+	}
+	info := o.runInfo(role, cfg, mode)
+	if fill != nil {
+		fill(&info)
+	}
+	var period time.Duration
+	if o.rate > 0 {
+		period = time.Duration(float64(time.Second) / o.rate)
+	}
+	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: period, Plots: o.generatePlots})
+	if err != nil {
+		return err
+	}
+
+	conn, err := tr.Dial(ctx, cfg, o.name)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", cfg.ServerAddr(), err)
+	}
+	sinks := res.Sinks()
+	bar := o.progress(stderr)
+	if bar != nil {
+		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
+	}
+	result, runErr := run.Client(ctx, run.ClientOptions{
+		Conn: conn, Sensor: s, Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
+		Warmup: o.warmup, Clock: clock.New(o.clockSkew), ClockMode: mode,
+		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp,
+		RecordOutputs: o.recordOutputs, Sinks: sinks,
+	})
+	conn.Close()
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(stderr)
+	}
+	if errors.Is(runErr, run.ErrNoServer) {
+		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
+	}
+	info.Interrupted = result.Interrupted || runErr != nil
+	finErr := res.Finish(run.ReportClock(result.Clock, o.maxClockError))
+	if !o.quiet && result.Iterations > 0 {
+		if b, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err == nil {
+			stdout.Write(b)
+		}
+		fmt.Fprintf(stdout, "results: %s\n", dir)
+	}
+	return errors.Join(runErr, finErr)
+}
+
+func (o *options) runInfo(role string, cfg *network.Config, mode clock.Mode) report.RunInfo {
+	info := report.NewRunInfo(version, append([]string{"peernet"}, os.Args[1:]...))
+	info.Role = role
+	host, _ := os.Hostname()
+	info.Hosts.Client = host
+	if d, err := cfg.Device(cfg.Server); err == nil {
+		info.Hosts.Server = d.Host
+	}
+	info.Transport = o.network
+	devices := map[string]string{}
+	for _, d := range cfg.Devices {
+		devices[d.Name] = d.Host
+	}
+	info.Network = report.NetworkInfo{
+		ConfigFile: o.networkConfig, Name: o.name, Server: cfg.Server,
+		Devices: devices, StartPort: cfg.StartPort, Endpoint: cfg.ServerAddr(),
+	}
+	info.Sensor = report.SensorInfo{Type: o.sensorType, Options: map[string]string{}}
+	for k, v := range map[string]string{
+		"size": o.sensorSize, "dataset-loc": o.datasetLoc, "object": o.sensorObject,
+		"resolution": o.sensorResolution, "format": o.sensorFormat, "topics": o.topics.String(),
+	} {
+		if v != "" {
+			info.Sensor.Options[k] = v
+		}
+	}
+	info.Sizes = report.Sizes{Sample: o.sensorSize, MaxFrame: o.maxFrame}
+	info.Iterations, info.Warmup, info.Rate, info.Timeout = o.iterations, o.warmup, o.rate, o.timeout
+	info.Clock = report.Clock{Mode: mode.String(), MaxError: o.maxClockError}
+	if state := clock.SyncState(); state != "" {
+		info.TimeSync = map[string]string{host: state}
+	}
+	return info
+}
+
+// progress returns a progress bar on a terminal, or nil.
+func (o *options) progress(stderr io.Writer) *progressbar.ProgressBar {
+	f, ok := stderr.(*os.File)
+	if o.quiet || !ok || !isatty.IsTerminal(f.Fd()) {
+		return nil
+	}
+	max := int64(o.iterations)
+	if max == 0 {
+		max = -1
+	}
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("iterations"),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
+}
+
+// interruptible returns a context cancelled by the first Ctrl-C (or
+// SIGTERM); a second one exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(stderr, "\npeernet: stopping, writing the results (interrupt again to quit at once)")
+		cancel()
+		<-sig
+		os.Exit(130)
+	}()
+	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+func logWriter(quiet bool, stderr io.Writer) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return stderr
+}
+
+// openModel opens the model named by --model-name.
+func openModel(o options) (inference.Model, error) {
+	spec := o.modelName
+	m, ok, err := inference.OpenBuiltin(spec)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("-model-name %s: %w", spec, err)}
+	}
+	if !ok {
+		if strings.HasPrefix(spec, "onnx:") {
+			return openONNX(o)
+		}
+		return nil, usagef("-model-name %q: unknown model (dummy, echo, onnx:PATH, path.so::Symbol, exec:COMMAND)", spec)
+	}
+	return m, nil
+}
+
+func versionCmd(args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "peernet %s\n", version)
+	return nil
+}

@@ -1,0 +1,387 @@
+// Package run drives the profiling loop: the client (edge) loop that samples
+// a sensor, sends each sample and times the reply, and the server (cloud)
+// loop that answers with an inference engine. The CLI and the ROS 2 nodes
+// both drive it.
+//
+// A client run produces one [metrics.Record] per iteration and hands it to the
+// caller's sinks from a separate goroutine, so writing results never sits on
+// the timed path:
+//
+//	res, err := run.Client(ctx, run.ClientOptions{
+//		Conn: conn, Sensor: s, Iterations: 1000, Sinks: []metrics.Sink{csv, summary},
+//	})
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/sensor"
+	"github.com/peernet/peernet_go/peernet_go/wire"
+)
+
+// Defaults of ClientOptions.
+const (
+	DefaultTimeout       = 5 * time.Second
+	DefaultClockProbes   = 8
+	DefaultClockInterval = time.Second
+	DefaultGiveUp        = time.Minute
+	DefaultMaxClockError = time.Millisecond
+	recordBuffer         = 4096
+)
+
+// ErrPeerDead ends a run when no reply has arrived for ClientOptions.GiveUp.
+var ErrPeerDead = errors.New("run: server stopped answering")
+
+// ClientOptions configure a client run.
+type ClientOptions struct {
+	// Conn is the connection to the server, from a network.Transport's
+	// Dial. Client uses it from the calling goroutine only.
+	Conn network.Conn
+	// Sensor provides the samples.
+	Sensor sensor.Sensor
+	// Iterations to run; 0 runs until ctx ends or the sensor is exhausted.
+	Iterations int
+	// Rate is the sampling rate in Hz; 0 (the default) samples as fast as
+	// the loop allows.
+	Rate float64
+	// Timeout bounds each iteration's wait for its reply; a reply that does
+	// not arrive in time makes the iteration lost. It defaults to
+	// DefaultTimeout.
+	Timeout time.Duration
+	// Warmup iterations are recorded but marked for the summary to skip.
+	Warmup int
+	// Clock stamps the client's side of each exchange. It defaults to
+	// clock.New(0).
+	Clock *clock.Clock
+	// ClockMode selects how the server's clock offset is found. The zero
+	// value means handshake.
+	ClockMode clock.Mode
+	// ClockProbes is the number of probes per burst; a burst runs before
+	// the first iteration and then every ClockInterval. They default to
+	// DefaultClockProbes and DefaultClockInterval; a negative
+	// ClockInterval probes only before the run.
+	ClockProbes   int
+	ClockInterval time.Duration
+	// NTPOffset, for clock mode ntp, returns this machine's offset to the
+	// NTP server and its error bound. It defaults to querying
+	// ClockMode.Server.
+	NTPOffset func(ctx context.Context) (offset, bound time.Duration, err error)
+	// GiveUp ends the run with ErrPeerDead when no reply has arrived for
+	// this long. It defaults to DefaultGiveUp.
+	GiveUp time.Duration
+	// RecordOutputs keeps each reply's payload in its record.
+	RecordOutputs bool
+	// Sinks receive every record, in order, from a goroutine of their own.
+	Sinks []metrics.Sink
+	// OnClock, if set, is called with the clock estimate after each probe
+	// burst, from the run's goroutine.
+	OnClock func(clock.Estimate)
+}
+
+// Result describes a finished client run.
+type Result struct {
+	// Iterations counts the records produced; OK, Lost and Errors split
+	// them by status.
+	Iterations, OK, Lost, Errors int
+	// Stale counts replies that arrived after their iteration was given up.
+	Stale int
+	// BadFrames counts messages that failed to decode.
+	BadFrames int
+	// Clock is the final clock estimate.
+	Clock clock.Estimate
+	// Start and End bound the run on the client's clock.
+	Start, End time.Time
+	// Interrupted is true when ctx ended the run early.
+	Interrupted bool
+}
+
+type client struct {
+	ClientOptions
+	est      *clock.Estimator
+	ntp      clock.Estimate
+	probeSeq uint64
+	lastOK   time.Time
+	res      Result
+	records  chan metrics.Record
+}
+
+// Client runs the client loop until the iterations are done, the sensor is
+// exhausted or ctx ends, and returns what happened. Records reach the sinks
+// as the run goes; Client returns after the last one was written. A
+// cancelled ctx is not an error: the result says Interrupted.
+func Client(ctx context.Context, o ClientOptions) (Result, error) {
+	if o.Conn == nil || o.Sensor == nil {
+		return Result{}, errors.New("run: client needs a connection and a sensor")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Clock == nil {
+		o.Clock = clock.New(0)
+	}
+	if o.ClockMode.Name == "" {
+		o.ClockMode.Name = clock.ModeHandshake
+	}
+	if o.ClockProbes <= 0 {
+		o.ClockProbes = DefaultClockProbes
+	}
+	if o.ClockInterval == 0 {
+		o.ClockInterval = DefaultClockInterval
+	}
+	if o.GiveUp <= 0 {
+		o.GiveUp = DefaultGiveUp
+	}
+	c := &client{ClientOptions: o, est: clock.NewEstimator(clock.EstimatorOptions{})}
+	c.records = make(chan metrics.Record, recordBuffer)
+	written := make(chan error, 1)
+	go func() { written <- writeRecords(c.records, o.Sinks) }()
+
+	err := c.loop(ctx)
+	close(c.records)
+	werr := <-written
+	c.res.Clock = c.estimate(o.Clock.Now())
+	if ctx.Err() != nil {
+		c.res.Interrupted = true
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			err = nil
+		}
+	}
+	c.bye()
+	return c.res, errors.Join(err, werr)
+}
+
+// writeRecords hands records to the sinks in order and flushes those that
+// can be flushed at least once a second.
+func writeRecords(records <-chan metrics.Record, sinks []metrics.Sink) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var first error
+	for {
+		select {
+		case r, ok := <-records:
+			if !ok {
+				flush(sinks)
+				return first
+			}
+			for _, s := range sinks {
+				if err := s.Write(&r); err != nil && first == nil {
+					first = fmt.Errorf("writing results: %w", err)
+				}
+			}
+		case <-tick.C:
+			flush(sinks)
+		}
+	}
+}
+
+func flush(sinks []metrics.Sink) {
+	for _, s := range sinks {
+		if f, ok := s.(interface{ Flush() error }); ok {
+			_ = f.Flush()
+		}
+	}
+}
+
+func (c *client) loop(ctx context.Context) error {
+	c.res.Start = time.Now()
+	defer func() { c.res.End = time.Now() }()
+	if err := c.connect(ctx); err != nil {
+		return err
+	}
+	c.lastOK = time.Now()
+	var period time.Duration
+	if c.Rate > 0 {
+		period = time.Duration(float64(time.Second) / c.Rate)
+	}
+	start := time.Now()
+	next := start
+	lastProbe := time.Now()
+	for i := 0; c.Iterations == 0 || i < c.Iterations; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var lag time.Duration
+		if period > 0 {
+			if err := sleepUntil(ctx, next); err != nil {
+				return err
+			}
+			lag = time.Since(next)
+			next = next.Add(period)
+			if behind := time.Since(next); behind > 0 { // skip the ticks already missed
+				next = next.Add((behind/period + 1) * period)
+			}
+		}
+		if c.ClockMode.Name == clock.ModeHandshake && c.ClockInterval > 0 && time.Since(lastProbe) >= c.ClockInterval {
+			c.probeBurst(ctx)
+			lastProbe = time.Now()
+		}
+		r, err := c.iteration(ctx, i)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.Lag = lag
+		r.Warmup = i < c.Warmup
+		c.count(&r)
+		c.records <- r
+		if r.Status == metrics.OK {
+			c.lastOK = time.Now()
+		} else if time.Since(c.lastOK) > c.GiveUp {
+			return fmt.Errorf("%w: no reply for %v (gave up after iteration %d)", ErrPeerDead, time.Since(c.lastOK).Round(time.Millisecond), i)
+		}
+	}
+	return nil
+}
+
+func (c *client) count(r *metrics.Record) {
+	c.res.Iterations++
+	switch r.Status {
+	case metrics.OK:
+		c.res.OK++
+	case metrics.Lost:
+		c.res.Lost++
+	default:
+		c.res.Errors++
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// iteration runs one sample → request → reply exchange.
+func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
+	r := metrics.Record{Iteration: i}
+	s0 := time.Now()
+	s, err := c.Sensor.Sample(ctx)
+	r.Sensing = time.Since(s0)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return r, io.EOF
+		}
+		r.Status, r.Err = metrics.Error, "sensor: "+err.Error()
+		return r, err
+	}
+	r.Topic = s.Topic
+	if !s.LogTime.IsZero() {
+		r.LogTime = s.LogTime.UnixNano()
+	}
+	if !s.Stamp.IsZero() {
+		r.HeaderAge, r.HasHeaderAge = s.Time.Sub(s.Stamp), true
+	}
+
+	req := wire.Frame{Kind: wire.Request, Seq: uint64(i) + 1, Encoding: s.Encoding, Payload: s.Data}
+	r.UploadBytes = int64(req.Len())
+	ictx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	req.Times.ClientSend = c.Clock.Now()
+	r.T0 = req.Times.ClientSend
+	if err := c.Conn.Send(ictx, &req); err != nil {
+		return c.failed(&r, err)
+	}
+	for {
+		rep, err := c.Conn.Recv(ictx)
+		t3 := c.Clock.Now()
+		if err != nil {
+			var de *network.DecodeError
+			if errors.As(err, &de) {
+				c.res.BadFrames++
+				continue
+			}
+			return c.failed(&r, err)
+		}
+		if rep.Seq != req.Seq || (rep.Kind != wire.Reply && rep.Kind != wire.Error) {
+			c.res.Stale++
+			continue
+		}
+		c.fill(&r, rep, t3)
+		return r, nil
+	}
+}
+
+// failed marks r lost (deadline) or failed (anything else).
+func (c *client) failed(r *metrics.Record, err error) (metrics.Record, error) {
+	r.Status = metrics.Error
+	if errors.Is(err, context.DeadlineExceeded) {
+		r.Status = metrics.Lost
+		err = nil
+	}
+	if err != nil {
+		r.Err = err.Error()
+	} else {
+		r.Err = fmt.Sprintf("no reply within %v", c.Timeout)
+	}
+	r.ClockOffset, r.ClockError = c.offsetAt(r.T0)
+	return *r, err
+}
+
+// fill completes r from the reply received at t3.
+func (c *client) fill(r *metrics.Record, rep *wire.Frame, t3 int64) {
+	r.T1, r.T2, r.T3 = rep.Times.ServerRecv, rep.Times.ServerSend, t3
+	r.DownloadBytes = int64(rep.Len())
+	off, bound := c.offsetAt(r.T0 + (t3-r.T0)/2)
+	r.ClockOffset, r.ClockError = off, bound
+	r.RTT = time.Duration(t3 - r.T0)
+	r.Server = time.Duration(r.T2 - r.T1)
+	r.Upload = time.Duration(r.T1-r.T0) - off
+	r.Download = r.RTT - r.Server - r.Upload
+	r.Queue, r.Preprocess = rep.Stages.Queue, rep.Stages.Preprocess
+	r.Inference, r.Postprocess = rep.Stages.Inference, rep.Stages.Postprocess
+	if rep.Kind == wire.Error {
+		r.Status, r.Err = metrics.Error, "server: "+string(rep.Payload)
+		return
+	}
+	if c.RecordOutputs {
+		r.Output = append([]byte(nil), rep.Payload...)
+		r.OutputEncoding = rep.Encoding
+	}
+}
+
+// offsetAt returns the clock correction for client time t.
+func (c *client) offsetAt(t int64) (offset, bound time.Duration) {
+	switch c.ClockMode.Name {
+	case clock.ModeHandshake:
+		off, b, _ := c.est.At(t)
+		return off, b
+	case clock.ModeNTP:
+		return c.ntp.Offset, c.ntp.Bound
+	}
+	return 0, 0
+}
+
+func (c *client) estimate(t int64) clock.Estimate {
+	switch c.ClockMode.Name {
+	case clock.ModeHandshake:
+		return c.est.Estimate(t)
+	case clock.ModeNTP:
+		return c.ntp
+	}
+	return clock.Estimate{Mode: clock.ModeAssumeSynced}
+}
+
+// bye tells the server the run is over; best effort.
+func (c *client) bye() {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = c.Conn.Send(ctx, &wire.Frame{Kind: wire.Bye})
+}

@@ -1,0 +1,137 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/wire"
+)
+
+// ErrNoServer is returned when the server never answers the opening probes.
+var ErrNoServer = errors.New("no reply from the server")
+
+// ntpEncoding asks the server, in a probe, for its offset to an NTP server.
+const ntpEncoding = "ntp:"
+
+// ntpAnswer is the server's NTP offset, carried in a probe reply.
+type ntpAnswer struct {
+	Offset time.Duration `json:"offset"`
+	Bound  time.Duration `json:"bound"`
+	Err    string        `json:"error,omitempty"`
+}
+
+// connect waits until the server answers a probe, then runs the opening
+// clock measurement of the chosen mode.
+func (c *client) connect(ctx context.Context) error {
+	deadline := time.Now().Add(c.Timeout)
+	for {
+		pctx, cancel := context.WithDeadline(ctx, deadline)
+		p, _, err := c.probe(pctx, "")
+		cancel()
+		if err == nil {
+			if c.ClockMode.Name == clock.ModeHandshake {
+				c.est.Add(p)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Timeout, err)
+		}
+	}
+	switch c.ClockMode.Name {
+	case clock.ModeHandshake:
+		c.probeBurst(ctx)
+	case clock.ModeNTP:
+		return c.ntpOffsets(ctx)
+	}
+	return nil
+}
+
+// probeBurst sends ClockProbes probes and feeds the estimator.
+func (c *client) probeBurst(ctx context.Context) {
+	for range c.ClockProbes {
+		pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		p, _, err := c.probe(pctx, "")
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		c.est.Add(p)
+	}
+	if c.OnClock != nil {
+		c.OnClock(c.est.Estimate(c.Clock.Now()))
+	}
+}
+
+// probe runs one probe exchange. A non-empty enc asks the server for more
+// than timestamps (its NTP offset); the reply's payload is returned.
+func (c *client) probe(ctx context.Context, enc string) (clock.Probe, []byte, error) {
+	c.probeSeq++
+	f := wire.Frame{Kind: wire.Probe, Seq: c.probeSeq, Encoding: enc}
+	f.Times.ClientSend = c.Clock.Now()
+	if err := c.Conn.Send(ctx, &f); err != nil {
+		return clock.Probe{}, nil, err
+	}
+	for {
+		rep, err := c.Conn.Recv(ctx)
+		t3 := c.Clock.Now()
+		if err != nil {
+			var de *network.DecodeError
+			if errors.As(err, &de) {
+				c.res.BadFrames++
+				continue
+			}
+			return clock.Probe{}, nil, err
+		}
+		if rep.Kind != wire.ProbeReply || rep.Seq != f.Seq {
+			c.res.Stale++
+			continue
+		}
+		return clock.Probe{T0: f.Times.ClientSend, T1: rep.Times.ServerRecv, T2: rep.Times.ServerSend, T3: t3}, rep.Payload, nil
+	}
+}
+
+// ntpOffsets combines this machine's and the server's offsets to the same
+// NTP server into the server-minus-client offset.
+func (c *client) ntpOffsets(ctx context.Context) error {
+	query := c.NTPOffset
+	if query == nil {
+		query = func(ctx context.Context) (time.Duration, time.Duration, error) {
+			return clock.QueryNTP(ctx, c.ClockMode.Server, c.Timeout)
+		}
+	}
+	mine, myBound, err := query(ctx)
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, c.Timeout+clock.NTPTimeout)
+	defer cancel()
+	_, payload, err := c.probe(pctx, ntpEncoding+c.ClockMode.Server)
+	if err != nil {
+		return fmt.Errorf("asking the server for its NTP offset: %w", err)
+	}
+	var theirs ntpAnswer
+	if err := json.Unmarshal(payload, &theirs); err != nil {
+		return fmt.Errorf("server's NTP answer: %w", err)
+	}
+	if theirs.Err != "" {
+		return fmt.Errorf("server's NTP query: %s", theirs.Err)
+	}
+	// Each offset is NTP time minus local time: server − client follows.
+	c.ntp = clock.Estimate{
+		Mode: c.ClockMode.String(), Known: true,
+		Offset: mine - theirs.Offset, Bound: myBound + theirs.Bound, Probes: 2,
+	}
+	return nil
+}

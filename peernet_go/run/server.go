@@ -1,0 +1,132 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/wire"
+)
+
+// ServerOptions configure a server run.
+type ServerOptions struct {
+	// Conn is the serving end, from a network.Transport's Listen. Serve
+	// uses it from the calling goroutine only.
+	Conn network.Conn
+	// Engine runs the model on each request.
+	Engine *inference.Engine
+	// Iterations stops the server after answering that many requests; 0
+	// serves until ctx ends.
+	Iterations int
+	// ExitOnBye stops the server when a client says its run is over.
+	ExitOnBye bool
+	// Clock stamps the server's side of each exchange. It defaults to
+	// clock.New(0); give it a skew to pretend the server's clock is off.
+	Clock *clock.Clock
+	// Log receives one line per notable event (bad frames, model errors,
+	// clients finishing). It defaults to io.Discard.
+	Log io.Writer
+}
+
+// ServerStats count what a server run did.
+type ServerStats struct {
+	// Requests answered, Errors among them (model failures), Probes
+	// answered, BadFrames received, Clients that said bye.
+	Requests, Errors, Probes, BadFrames, Byes int
+}
+
+// Serve answers requests until the iterations are done, a client says bye
+// (with ExitOnBye), or ctx ends. A cancelled ctx is not an error.
+func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
+	var st ServerStats
+	if o.Conn == nil || o.Engine == nil {
+		return st, errors.New("run: server needs a connection and an engine")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.New(0)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	rep := wire.Frame{}
+	for o.Iterations == 0 || st.Requests < o.Iterations {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		req, err := o.Conn.Recv(rctx)
+		t1 := o.Clock.Now()
+		cancel()
+		if err != nil {
+			var de *network.DecodeError
+			switch {
+			case ctx.Err() != nil:
+				return st, nil
+			case errors.Is(err, context.DeadlineExceeded):
+				continue // idle: check ctx and wait again
+			case errors.As(err, &de):
+				st.BadFrames++
+				fmt.Fprintf(o.Log, "server: %v\n", err)
+				continue
+			}
+			return st, fmt.Errorf("server: receiving: %w", err)
+		}
+		rep = wire.Frame{Seq: req.Seq, Peer: req.Peer, Times: req.Times}
+		rep.Times.ServerRecv = t1
+		switch req.Kind {
+		case wire.Request:
+			st.Requests++
+			out, t, err := o.Engine.Run(ctx, inference.Input{Data: req.Payload, Encoding: req.Encoding})
+			rep.Stages = wire.Stages{Preprocess: t.Preprocess, Inference: t.Inference, Postprocess: t.Postprocess}
+			if err != nil {
+				st.Errors++
+				rep.Kind, rep.Encoding, rep.Payload = wire.Error, "text", []byte(err.Error())
+			} else {
+				rep.Kind, rep.Encoding, rep.Payload = wire.Reply, out.Encoding, out.Data
+			}
+		case wire.Probe:
+			st.Probes++
+			rep.Kind = wire.ProbeReply
+			if server, ok := strings.CutPrefix(req.Encoding, ntpEncoding); ok {
+				rep.Encoding, rep.Payload = "json", ntpReply(ctx, server, o.Clock.Skew())
+			}
+		case wire.Bye:
+			st.Byes++
+			fmt.Fprintf(o.Log, "server: client %q finished its run\n", req.Peer)
+			if o.ExitOnBye {
+				return st, nil
+			}
+			continue
+		default:
+			st.BadFrames++
+			fmt.Fprintf(o.Log, "server: unexpected %v frame\n", req.Kind)
+			continue
+		}
+		rep.Times.ServerSend = o.Clock.Now()
+		sctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+		err = o.Conn.Send(sctx, &rep)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(o.Log, "server: replying to %v %d: %v\n", req.Kind, req.Seq, err)
+		}
+	}
+	return st, nil
+}
+
+// ntpReply queries an NTP server for this machine's offset, corrected for an
+// artificial skew, as a probe reply payload.
+func ntpReply(ctx context.Context, server string, skew time.Duration) []byte {
+	var a ntpAnswer
+	off, bound, err := clock.QueryNTP(ctx, server, clock.NTPTimeout)
+	if err != nil {
+		a.Err = err.Error()
+	} else {
+		a.Offset, a.Bound = off-skew, bound
+	}
+	b, _ := json.Marshal(a)
+	return b
+}
