@@ -106,24 +106,13 @@ func (e *Engine) Run(ctx context.Context, in Input) (Output, Timings, error) {
 		start = time.Now()
 	}
 	y, err := e.model.Infer(ctx, x)
-	now := time.Now()
-	t.Inference = now.Sub(start)
+	t.Inference = time.Since(start)
 	if err != nil {
 		return Output{}, t, fmt.Errorf("inference: %w", err)
 	}
-	if e.post != nil {
-		out, err := e.post.Postprocess(ctx, y)
-		t.Postprocess = time.Since(now)
-		if err != nil {
-			return Output{}, t, fmt.Errorf("postprocess: %w", err)
-		}
-		return out, t, nil
-	}
-	out, err := toOutput(y)
-	if err != nil {
-		return Output{}, t, fmt.Errorf("postprocess: %w", err)
-	}
-	return out, t, nil
+	out, post, err := e.postprocess(ctx, y)
+	t.Postprocess = post
+	return out, t, err
 }
 
 // Close closes the model if it implements io.Closer.
@@ -154,4 +143,80 @@ func toOutput(y any) (Output, error) {
 		return Output{}, fmt.Errorf("model output %T is not bytes, text or JSON: %w", y, err)
 	}
 	return Output{Data: b, Encoding: media.JSON}, nil
+}
+
+// Batcher is implemented by models that infer several preprocessed inputs
+// in one call (a batched tensor). Without it, RunBatch infers one input at
+// a time.
+type Batcher interface {
+	InferBatch(ctx context.Context, in []any) ([]any, error)
+}
+
+// RunBatch runs a batch of inputs. Preprocessing and postprocessing are
+// timed per input; a model implementing [Batcher] infers the whole batch in
+// one call and every input is charged the batch's inference time, which is
+// what each of them waited. An input that fails does not fail the others:
+// its error is in errs.
+func (e *Engine) RunBatch(ctx context.Context, in []Input) (outs []Output, ts []Timings, errs []error) {
+	n := len(in)
+	outs, ts, errs = make([]Output, n), make([]Timings, n), make([]error, n)
+	b, batched := e.model.(Batcher)
+	if !batched || n == 1 {
+		for i := range in {
+			outs[i], ts[i], errs[i] = e.Run(ctx, in[i])
+		}
+		return outs, ts, errs
+	}
+	xs := make([]any, 0, n)
+	idx := make([]int, 0, n)
+	for i := range in {
+		var x any = in[i]
+		if e.pre != nil {
+			start := time.Now()
+			var err error
+			x, err = e.pre.Preprocess(ctx, in[i])
+			ts[i].Preprocess = time.Since(start)
+			if err != nil {
+				errs[i] = fmt.Errorf("preprocess: %w", err)
+				continue
+			}
+		}
+		xs = append(xs, x)
+		idx = append(idx, i)
+	}
+	if len(xs) == 0 {
+		return outs, ts, errs
+	}
+	start := time.Now()
+	ys, err := b.InferBatch(ctx, xs)
+	d := time.Since(start)
+	if err == nil && len(ys) != len(xs) {
+		err = fmt.Errorf("batch of %d inputs gave %d outputs", len(xs), len(ys))
+	}
+	for k, i := range idx {
+		ts[i].Inference = d
+		if err != nil {
+			errs[i] = fmt.Errorf("inference: %w", err)
+			continue
+		}
+		outs[i], ts[i].Postprocess, errs[i] = e.postprocess(ctx, ys[k])
+	}
+	return outs, ts, errs
+}
+
+// postprocess turns a model output into the reply, timing it.
+func (e *Engine) postprocess(ctx context.Context, y any) (Output, time.Duration, error) {
+	start := time.Now()
+	if e.post != nil {
+		out, err := e.post.Postprocess(ctx, y)
+		if err != nil {
+			return Output{}, time.Since(start), fmt.Errorf("postprocess: %w", err)
+		}
+		return out, time.Since(start), nil
+	}
+	out, err := toOutput(y)
+	if err != nil {
+		return Output{}, 0, fmt.Errorf("postprocess: %w", err)
+	}
+	return out, 0, nil
 }

@@ -22,6 +22,14 @@ type ServerOptions struct {
 	Conn network.Conn
 	// Engine runs the model on each request.
 	Engine *inference.Engine
+	// Workers are further engines, each with its own model instance, that
+	// serve requests concurrently with Engine (throughput mode). Requests
+	// then wait in a queue, and the time each waited is its queue stage.
+	Workers []*inference.Engine
+	// MaxBatch is the most queued requests a worker takes at once (a model
+	// implementing inference.Batcher infers them in one call). It defaults
+	// to 1; above 1 it turns on throughput mode even with one engine.
+	MaxBatch int
 	// Iterations stops the server after answering that many requests; 0
 	// serves until ctx ends.
 	Iterations int
@@ -54,6 +62,9 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if len(o.Workers) > 0 || o.MaxBatch > 1 {
+		return serveQueued(ctx, o)
 	}
 	rep := wire.Frame{}
 	for o.Iterations == 0 || st.Requests < o.Iterations {
