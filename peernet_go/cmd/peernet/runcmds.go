@@ -75,12 +75,11 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	if o.name == "" {
 		o.name = cfg.Server
 	}
-	model, err := openModel(o)
+	eng, workers, closeEngines, err := openEngines(o)
 	if err != nil {
 		return err
 	}
-	eng := inference.NewEngine(model)
-	defer eng.Close()
+	defer closeEngines()
 
 	ctx, stop := interruptible(stderr)
 	defer stop()
@@ -93,7 +92,7 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "peernet server %s: %s on %s, model %s\n", o.name, o.network, cfg.ServerAddr(), o.modelName)
 	}
 	st, err := run.Serve(ctx, run.ServerOptions{
-		Conn: conn, Engine: eng, Iterations: o.iterations, ExitOnBye: false,
+		Conn: conn, Engine: eng, Workers: workers, MaxBatch: o.maxBatch, Iterations: o.iterations,
 		Clock: clock.New(o.clockSkew), Log: logWriter(o.quiet, stderr),
 	})
 	if !o.quiet {
@@ -137,12 +136,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	model, err := openModel(o)
+	eng, workers, closeEngines, err := openEngines(o)
 	if err != nil {
 		return err
 	}
-	eng := inference.NewEngine(model)
-	defer eng.Close()
+	defer closeEngines()
 	if o.name == "" {
 		o.name = firstClient(cfg)
 	}
@@ -155,7 +153,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return
 		}
-		_, err = run.Serve(srvCtx, run.ServerOptions{Conn: conn, Engine: eng, Clock: clock.New(o.clockSkew), Log: io.Discard})
+		_, err = run.Serve(srvCtx, run.ServerOptions{
+			Conn: conn, Engine: eng, Workers: workers, MaxBatch: o.maxBatch,
+			Clock: clock.New(o.clockSkew), Log: io.Discard,
+		})
 		served <- errors.Join(err, conn.Close())
 	}()
 	if err := <-ready; err != nil {
@@ -385,6 +386,29 @@ func logWriter(quiet bool, stderr io.Writer) io.Writer {
 		return io.Discard
 	}
 	return stderr
+}
+
+// openEngines opens one model instance per --workers: the first engine and
+// the others, with a function that closes them all.
+func openEngines(o options) (*inference.Engine, []*inference.Engine, func(), error) {
+	if o.workers < 1 || o.workers > 256 || o.maxBatch < 1 || o.maxBatch > 4096 {
+		return nil, nil, nil, usagef("-workers must be 1–256 and -max-batch 1–4096")
+	}
+	engines := make([]*inference.Engine, 0, o.workers)
+	closeAll := func() {
+		for _, e := range engines {
+			e.Close()
+		}
+	}
+	for range o.workers {
+		m, err := openModel(o)
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+		engines = append(engines, inference.NewEngine(m))
+	}
+	return engines[0], engines[1:], closeAll, nil
 }
 
 // openModel opens the model named by --model-name.
