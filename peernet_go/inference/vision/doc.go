@@ -1,0 +1,25 @@
+// Package vision turns image samples into model input tensors and model
+// output tensors into compact results. It is pure Go and knows nothing about
+// any inference runtime: a backend (such as package onnx) owns the session,
+// and vision owns the pixels and the numbers around it.
+//
+// A [Pipeline] decodes a sample (JPEG, PNG, raw "rgb8:WxH"/"bgr8:WxH"/
+// "mono8:WxH", or a CDR-serialised sensor_msgs/msg/Image or
+// sensor_msgs/msg/CompressedImage), resizes it with golang.org/x/image/draw,
+// converts the layout (NCHW or NHWC) and colour order, and normalises the
+// pixels into a float32 tensor that it owns and reuses on every call:
+//
+//	p, err := vision.NewPipeline(vision.Config{Width: 128, Height: 128, Layout: vision.NHWC,
+//		Scale: 1.0 / 127.5, Mean: []float32{1}})
+//	if err != nil { ... }
+//	geom, err := p.Run(sample.Data, sample.Encoding) // p.Tensor() now holds the input
+//
+// Decoders turn output tensors into results that encode as compact JSON:
+// [Classifier] (top-k labels), [SSDDecoder] (anchor-based detectors such as
+// BlazeFace, with a score threshold and non-maximum suppression) and [Raw]
+// (shapes, statistics and leading values). Box coordinates are normalised to
+// the source image ([0,1] across its width and height), whatever the resize
+// mode; [Geometry] maps them back.
+//
+// A Pipeline or a decoder is used by one goroutine at a time.
+package vision
