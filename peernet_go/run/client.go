@@ -100,6 +100,9 @@ type Result struct {
 	Start, End time.Time
 	// Interrupted is true when ctx ended the run early.
 	Interrupted bool
+	// ServerHost and ServerSyncState are the server's host name and
+	// time-sync state (see clock.SyncState), as it reported them.
+	ServerHost, ServerSyncState string
 }
 
 type client struct {

@@ -15,8 +15,19 @@ import (
 // ErrNoServer is returned when the server never answers the opening probes.
 var ErrNoServer = errors.New("no reply from the server")
 
-// ntpEncoding asks the server, in a probe, for its offset to an NTP server.
-const ntpEncoding = "ntp:"
+// Probe encodings that ask the server for more than timestamps.
+const (
+	// ntpEncoding + HOST asks for the server's offset to an NTP server.
+	ntpEncoding = "ntp:"
+	// hostEncoding asks for the server's host name and time-sync state.
+	hostEncoding = "host"
+)
+
+// hostAnswer describes the server's machine, carried in a probe reply.
+type hostAnswer struct {
+	Host      string `json:"host"`
+	SyncState string `json:"sync-state,omitempty"`
+}
 
 // ntpAnswer is the server's NTP offset, carried in a probe reply.
 type ntpAnswer struct {
@@ -46,6 +57,14 @@ func (c *client) connect(ctx context.Context) error {
 			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Timeout, err)
 		}
 	}
+	hctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	if _, payload, err := c.probe(hctx, hostEncoding); err == nil {
+		var h hostAnswer
+		if json.Unmarshal(payload, &h) == nil {
+			c.res.ServerHost, c.res.ServerSyncState = h.Host, h.SyncState
+		}
+	}
+	cancel()
 	switch c.ClockMode.Name {
 	case clock.ModeHandshake:
 		c.probeBurst(ctx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -125,9 +124,7 @@ func serveQueued(ctx context.Context, o ServerOptions) (ServerStats, error) {
 			st.Probes++
 			rep := wire.Frame{Kind: wire.ProbeReply, Seq: req.Seq, Peer: req.Peer, Times: req.Times}
 			rep.Times.ServerRecv = t1
-			if server, ok := strings.CutPrefix(req.Encoding, ntpEncoding); ok {
-				rep.Encoding, rep.Payload = "json", ntpReply(ctx, server, o.Clock.Skew())
-			}
+			rep.Encoding, rep.Payload = probeAnswer(ctx, req.Encoding, o.Clock)
 			rep.Times.ServerSend = o.Clock.Now()
 			sctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 			_ = o.Conn.Send(sctx, &rep)

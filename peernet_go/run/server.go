@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -102,9 +103,7 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		case wire.Probe:
 			st.Probes++
 			rep.Kind = wire.ProbeReply
-			if server, ok := strings.CutPrefix(req.Encoding, ntpEncoding); ok {
-				rep.Encoding, rep.Payload = "json", ntpReply(ctx, server, o.Clock.Skew())
-			}
+			rep.Encoding, rep.Payload = probeAnswer(ctx, req.Encoding, o.Clock)
 		case wire.Bye:
 			st.Byes++
 			fmt.Fprintf(o.Log, "server: client %q finished its run\n", req.Peer)
@@ -126,6 +125,20 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// probeAnswer answers what a probe asks beyond timestamps: the server's
+// offset to an NTP server, or its host name and time-sync state.
+func probeAnswer(ctx context.Context, ask string, clk *clock.Clock) (encoding string, payload []byte) {
+	if server, ok := strings.CutPrefix(ask, ntpEncoding); ok {
+		return "json", ntpReply(ctx, server, clk.Skew())
+	}
+	if ask == hostEncoding {
+		host, _ := os.Hostname()
+		b, _ := json.Marshal(hostAnswer{Host: host, SyncState: clock.SyncState()})
+		return "json", b
+	}
+	return "", nil
 }
 
 // ntpReply queries an NTP server for this machine's offset, corrected for an

@@ -14,8 +14,18 @@ import (
 
 // openONNX opens --model-name onnx:PATH.
 func openONNX(o options) (inference.Model, error) {
-	path := strings.TrimPrefix(o.modelName, "onnx:")
-	m, err := onnx.Open(path, onnx.Options{Library: o.ortLib})
+	path := strings.TrimPrefix(o.modelName, onnx.Prefix)
+	opts := onnx.Options{Library: o.ortLib}
+	if dev := strings.ToLower(o.device); dev != "" && dev != "cpu" {
+		// --device picks the execution provider: cuda, cuda:N or tensorrt.
+		spec, _, err := onnx.FindSpec(path, "")
+		if err != nil {
+			return nil, fmt.Errorf("-model-name %s: %w", o.modelName, err)
+		}
+		spec.Provider, _, _ = strings.Cut(dev, ":")
+		opts.Spec = &spec
+	}
+	m, err := onnx.Open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("-model-name %s: %w", o.modelName, err)
 	}

@@ -299,7 +299,18 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
 	}
 	info.Interrupted = result.Interrupted || runErr != nil
-	finErr := res.Finish(run.ReportClock(result.Clock, o.maxClockError))
+	if result.ServerHost != "" {
+		info.Hosts.Server = result.ServerHost
+		if result.ServerSyncState != "" {
+			if info.TimeSync == nil {
+				info.TimeSync = map[string]string{}
+			}
+			info.TimeSync[result.ServerHost+" (server)"] = result.ServerSyncState
+		}
+	}
+	rc := run.ReportClock(result.Clock, o.maxClockError)
+	rc.SyncState = info.TimeSync[info.Hosts.Client]
+	finErr := res.Finish(rc)
 	if !o.quiet && result.Iterations > 0 {
 		if b, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err == nil {
 			stdout.Write(b)
