@@ -289,9 +289,7 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 	if !s.LogTime.IsZero() {
 		r.LogTime = s.LogTime.UnixNano()
 	}
-	if !s.Stamp.IsZero() {
-		r.HeaderAge, r.HasHeaderAge = s.Time.Sub(s.Stamp), true
-	}
+	r.HeaderAge, r.HasHeaderAge = headerAge(&s)
 
 	req := wire.Frame{Kind: wire.Request, Seq: uint64(i) + 1, Encoding: s.Encoding, Payload: s.Data}
 	r.UploadBytes = int64(req.Len())
@@ -320,6 +318,29 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 		c.fill(&r, rep, t3)
 		return r, nil
 	}
+}
+
+// maxHeaderAge bounds a plausible header age: beyond it the stamp is on
+// another clock base (simulated time, a camera's own clock).
+const maxHeaderAge = time.Hour
+
+// headerAge returns the time from a sample's header.stamp to its sampling:
+// for replayed data, to when it was recorded (replay moves sampling to
+// now); for live data, to when it was taken. ok is false without a stamp,
+// or when the stamp is on another clock base.
+func headerAge(s *sensor.Sample) (age time.Duration, ok bool) {
+	if s.Stamp.IsZero() {
+		return 0, false
+	}
+	at := s.Time
+	if !s.LogTime.IsZero() {
+		at = s.LogTime
+	}
+	age = at.Sub(s.Stamp)
+	if age > maxHeaderAge || age < -maxHeaderAge {
+		return 0, false
+	}
+	return age, true
 }
 
 // failed marks r lost (deadline) or failed (anything else).

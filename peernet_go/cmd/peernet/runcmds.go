@@ -252,7 +252,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	}
 	ctx, stop := interruptible(stderr)
 	defer stop()
-	s, err := sensor.Open(ctx, sopts)
+	s, err := run.OpenSensor(ctx, sopts)
 	if err != nil {
 		return usageError{err}
 	}
