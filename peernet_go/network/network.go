@@ -3,9 +3,9 @@
 // connections by role, and the PEERNet-compatible network configuration.
 //
 // A transport never waits forever: every Send and Recv takes a context, and
-// callers give it a deadline. A Conn is used by one goroutine at a time;
-// transports built on libraries that forbid cross-thread use (ZeroMQ) document
-// that Close must be called from the goroutine that used the Conn.
+// callers give it a deadline. A Conn is used by one goroutine at a time, but
+// Close may be called from any goroutine, also while another is blocked in
+// Send or Recv (package transporttest checks this of every transport).
 package network
 
 import (

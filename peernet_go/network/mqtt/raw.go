@@ -1,0 +1,258 @@
+package mqtt
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/peernet/peernet_go/peernet_go/network"
+)
+
+// The raw baseline is a bare paho ping-pong through the same kind of broker:
+// the client publishes the payload on PREFIX/SERVER/ID/ping and the server's
+// handler publishes a reply of the set size on PREFIX/SERVER/ID/pong, at the
+// configured QoS — no frame header, no timestamps, no queue. One setup
+// message starts a run: rawMagic, the reply size and a nonce (16 bytes),
+// echoed by the server as the acknowledgement.
+const (
+	rawMagic     = "PNMQTTr1"
+	rawSetupSize = 16
+	// rawSetupRetry is how long RawPing waits for the setup's
+	// acknowledgement before it sends the setup again.
+	rawSetupRetry = 250 * time.Millisecond
+	// rawMaxPeers bounds the clients RawServe remembers.
+	rawMaxPeers = 1024
+)
+
+func isSetup(b []byte) bool { return len(b) == rawSetupSize && string(b[:8]) == rawMagic }
+
+// rawPeer is what RawServe keeps per client: its reply topic and reply.
+type rawPeer struct {
+	topic string
+	reply []byte
+}
+
+// RawServe answers raw pings as device self until ctx ends, then returns
+// nil. With broker: embedded it runs its own broker, as Listen does.
+func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
+	if err := serverDevice(cfg, self); err != nil {
+		return fmt.Errorf("mqtt raw serve: %w", err)
+	}
+	o, err := t.options(cfg)
+	if err != nil {
+		return err
+	}
+	url, listen, err := endpoints(cfg, o)
+	if err != nil {
+		return fmt.Errorf("mqtt raw serve: %w", err)
+	}
+	if listen != "" {
+		b, err := startBroker(listen, o)
+		if err != nil {
+			return fmt.Errorf("mqtt raw serve: %w", err)
+		}
+		defer b.Close()
+	}
+	opts, err := clientOptions(o, url, clientID(self, "rawserver-"))
+	if err != nil {
+		return err
+	}
+	cli := paho.NewClient(opts)
+	cctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	err = connectRetry(cctx, cli, o.ReconnectMax)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("mqtt raw serve %s: %w", url, err)
+	}
+	defer cli.Disconnect(disconnectQuiesce)
+
+	base := o.Prefix + "/" + self + "/"
+	qos := byte(o.QoS)
+	peers := map[string]rawPeer{}
+	handler := func(cli paho.Client, m paho.Message) {
+		topic := m.Topic()
+		p, ok := peers[topic]
+		if b := m.Payload(); isSetup(b) {
+			id, found := strings.CutSuffix(strings.TrimPrefix(topic, base), "/ping")
+			n := binary.LittleEndian.Uint32(b[8:])
+			if !found || int64(n) > int64(o.MaxFrame) {
+				return // refuse: no acknowledgement
+			}
+			if len(peers) >= rawMaxPeers {
+				clear(peers)
+			}
+			p = rawPeer{topic: base + id + "/pong", reply: make([]byte, n)}
+			peers[topic] = p
+			cli.Publish(p.topic, qos, false, b)
+			return
+		}
+		if ok {
+			cli.Publish(p.topic, qos, false, p.reply) // a lost reply is the client's timeout
+		}
+	}
+	sub := base + "+/ping"
+	tok := cli.Subscribe(sub, qos, handler)
+	if !tok.WaitTimeout(o.ConnectTimeout) || tok.Error() != nil {
+		return fmt.Errorf("mqtt raw serve %s: subscribing to %s: %v", url, sub, tokenError(tok, o.ConnectTimeout))
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func tokenError(tok paho.Token, d time.Duration) error {
+	if err := tok.Error(); err != nil {
+		return err
+	}
+	return fmt.Errorf("no answer within %v", d)
+}
+
+// RawPing runs a raw paho ping-pong against RawServe: after one setup
+// exchange, each iteration publishes p.Payload, waits for paho to confirm
+// it, and waits for the reply; its round trip is timed with the monotonic
+// clock.
+func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
+	if p.Iterations <= 0 {
+		return nil, fmt.Errorf("mqtt raw ping: iterations: %d, want > 0", p.Iterations)
+	}
+	r, err := t.dialRaw(ctx, cfg, self, p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return r.ping(ctx, p.Payload, p.Iterations, make([]time.Duration, 0, p.Iterations))
+}
+
+// rawClient is the client end of a raw run, set up and acknowledged.
+type rawClient struct {
+	cli       paho.Client
+	url       string
+	pingTopic string
+	qos       byte
+	replies   chan []byte
+	replySize int
+	timeout   time.Duration
+}
+
+// dialRaw connects to the broker, subscribes to the reply topic and sets up
+// a run of p's sizes with a RawServe peer.
+func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
+	if err := clientCheck(cfg, self); err != nil {
+		return nil, fmt.Errorf("mqtt raw ping: %w", err)
+	}
+	o, err := t.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
+		return nil, fmt.Errorf("mqtt raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
+	case len(p.Payload) > o.MaxFrame:
+		return nil, fmt.Errorf("mqtt raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
+	case p.Timeout < 0:
+		return nil, fmt.Errorf("mqtt raw ping: timeout %v is negative", p.Timeout)
+	}
+	url, _, err := endpoints(cfg, o)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt raw ping: %w", err)
+	}
+	id := clientID(self, "raw-")
+	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
+	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), replySize: p.ReplySize, timeout: p.Timeout}
+	if r.timeout == 0 {
+		r.timeout = network.DefaultPingTimeout
+	}
+	opts, err := clientOptions(o, url, id)
+	if err != nil {
+		return nil, err
+	}
+	r.cli = paho.NewClient(opts)
+	sctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	if err := connectRetry(sctx, r.cli, o.ReconnectMax); err != nil {
+		return nil, fmt.Errorf("mqtt raw ping %s: %w", url, err)
+	}
+	pong := base + "pong"
+	tok := r.cli.Subscribe(pong, r.qos, func(_ paho.Client, m paho.Message) {
+		select {
+		case r.replies <- m.Payload():
+		default: // the pinger gave up on an earlier reply
+		}
+	})
+	if !tok.WaitTimeout(r.timeout) || tok.Error() != nil {
+		r.close()
+		return nil, fmt.Errorf("mqtt raw ping %s: subscribing to %s: %v", url, pong, tokenError(tok, r.timeout))
+	}
+	if err := r.setup(sctx); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// setup sends the setup message until RawServe acknowledges it.
+func (r *rawClient) setup(ctx context.Context) error {
+	setup := make([]byte, rawSetupSize)
+	copy(setup, rawMagic)
+	binary.LittleEndian.PutUint32(setup[8:], uint32(r.replySize))
+	binary.LittleEndian.PutUint32(setup[12:], rand.Uint32())
+	for {
+		r.cli.Publish(r.pingTopic, r.qos, false, setup)
+		timer := time.NewTimer(rawSetupRetry)
+	wait:
+		for {
+			select {
+			case b := <-r.replies:
+				if string(b) == string(setup) {
+					timer.Stop()
+					return nil
+				}
+			case <-timer.C:
+				break wait
+			case <-ctx.Done():
+				timer.Stop()
+				return fmt.Errorf("mqtt raw ping %s: no raw server answered (is RawServe running there?): %w", r.url, ctx.Err())
+			}
+		}
+	}
+}
+
+// ping runs n round trips of payload and appends their times to rtts.
+func (r *rawClient) ping(ctx context.Context, payload []byte, n int, rtts []time.Duration) ([]time.Duration, error) {
+	timer := time.NewTimer(r.timeout)
+	defer timer.Stop()
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return rtts, fmt.Errorf("mqtt raw ping %s: %w", r.url, err)
+		}
+		timer.Reset(r.timeout)
+		t0 := time.Now()
+		tok := r.cli.Publish(r.pingTopic, r.qos, false, payload)
+		select {
+		case <-tok.Done():
+		case <-timer.C:
+			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: publish not confirmed within %v", r.url, i, r.timeout)
+		}
+		if err := tok.Error(); err != nil {
+			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: publish: %w", r.url, i, err)
+		}
+		var b []byte
+		select {
+		case b = <-r.replies:
+		case <-timer.C:
+			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: no reply within %v", r.url, i, r.timeout)
+		}
+		rtt := time.Since(t0)
+		if len(b) != r.replySize {
+			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: reply of %d bytes, want %d", r.url, i, len(b), r.replySize)
+		}
+		rtts = append(rtts, rtt)
+	}
+	return rtts, nil
+}
+
+func (r *rawClient) close() { r.cli.Disconnect(disconnectQuiesce) }

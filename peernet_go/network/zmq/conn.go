@@ -1,0 +1,421 @@
+//go:build cgo
+
+package zmq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	zmq4 "github.com/pebbe/zmq4"
+
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/wire"
+)
+
+// waitSlice is the longest a blocked Send or Recv waits inside libzmq (as
+// ZMQ_SNDTIMEO or ZMQ_RCVTIMEO) before it looks at its context and at Close
+// again. A message that arrives ends the wait at once.
+const waitSlice = 50 * time.Millisecond
+
+// maxParts is the most message parts kept per message: the ROUTER identity,
+// the header and the payload. Extra parts are read and dropped.
+const maxParts = 3
+
+var errAgain = zmq4.Errno(syscall.EAGAIN)
+
+// Dial opens the client end: a DEALER connected to the server device of
+// cfg. It does not wait for the server; the first Send does, until its
+// context ends.
+func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (network.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
+	}
+	if err := clientCheck(cfg, self); err != nil {
+		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
+	}
+	o, err := t.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := "tcp://" + cfg.ServerAddr()
+	c, err := newConn(zmq4.DEALER, o, endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("zmq-tcp: dial %s: %w", endpoint, err)
+	}
+	c.in.Peer = cfg.Server
+	id := fmt.Sprintf("%s-%08x", self, rand.Uint32())
+	err = setOptions(
+		func() error { return c.sock.SetIdentity(id) },
+		func() error { return c.sock.SetImmediate(true) },
+		func() error { return c.sock.SetReconnectIvl(o.Reconnect) },
+		func() error { return c.sock.SetReconnectIvlMax(o.ReconnectMax) },
+		func() error { return c.sock.Connect(endpoint) },
+	)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("zmq-tcp: dial %s: %w", endpoint, err)
+	}
+	return c, nil
+}
+
+// Listen opens the server end: a ROUTER bound to the server device's port
+// on its host (or on the zmq section's bind address).
+func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string) (network.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	d, err := serverDevice(cfg, self)
+	if err != nil {
+		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	o, err := t.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	host := o.Bind
+	if host == "" {
+		host = d.Host
+	}
+	c, err := newConn(zmq4.ROUTER, o, "")
+	if err != nil {
+		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	c.server = true
+	err = setOptions(
+		func() error { return c.sock.SetRouterMandatory(1) },
+		func() error { return c.sock.SetRouterHandover(true) },
+	)
+	if err == nil {
+		c.endpoint, err = bind(ctx, c.sock, host, cfg.Port(d))
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	return c, nil
+}
+
+// bind binds s to host:port. host may be "*", an IP address, an interface
+// name, or a host name, which is resolved here because libzmq binds only to
+// addresses and interfaces.
+func bind(ctx context.Context, s *zmq4.Socket, host string, port int) (string, error) {
+	p := strconv.Itoa(port)
+	endpoint := "tcp://" + net.JoinHostPort(host, p)
+	if host == "*" {
+		endpoint = "tcp://*:" + p
+	}
+	err := s.Bind(endpoint)
+	if err == nil {
+		return endpoint, nil
+	}
+	if host == "*" || net.ParseIP(host) != nil {
+		return "", fmt.Errorf("bind %s: %w", endpoint, err)
+	}
+	addrs, rerr := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if rerr != nil || len(addrs) == 0 {
+		return "", fmt.Errorf("bind %s: %w (and %q does not resolve: %v)", endpoint, err, host, rerr)
+	}
+	endpoint = "tcp://" + net.JoinHostPort(addrs[0].IP.String(), p)
+	if err := s.Bind(endpoint); err != nil {
+		return "", fmt.Errorf("bind %s (%s): %w", endpoint, host, err)
+	}
+	return endpoint, nil
+}
+
+func setOptions(steps ...func() error) error {
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conn is one zmq-tcp end. Its socket and context belong to it alone.
+//
+// libzmq sockets are not thread safe and libzmq aborts the process when a
+// socket is closed while another thread is inside a call on it. So every
+// operation on the socket, Close included, holds mu; a Send or Recv never
+// blocks inside libzmq for longer than waitSlice, and between slices it
+// looks at closed, which Close sets before it takes mu. Close from another
+// goroutine therefore waits at most one slice, and the socket is closed only
+// when no call is running on it.
+type conn struct {
+	closed atomic.Bool
+
+	mu       sync.Mutex
+	zctx     *zmq4.Context
+	sock     *zmq4.Socket
+	sndtimeo time.Duration // current ZMQ_SNDTIMEO
+	rcvtimeo time.Duration // current ZMQ_RCVTIMEO
+	server   bool
+	endpoint string
+	maxFrame int
+	hdr      []byte   // reused header buffer for Send
+	peer     []byte   // reused identity buffer for Send
+	lastID   []byte   // identity of the last frame received, named in in.Peer
+	parts    [][]byte // reused part list for Recv
+	in       wire.Frame
+}
+
+func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
+	zctx, err := zmq4.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("new context: %w", err)
+	}
+	sock, err := zctx.NewSocket(typ)
+	if err != nil {
+		zctx.Term()
+		return nil, fmt.Errorf("new socket: %w", err)
+	}
+	c := &conn{
+		zctx:     zctx,
+		sock:     sock,
+		endpoint: endpoint,
+		maxFrame: o.MaxFrame,
+		hdr:      make([]byte, 0, wire.FixedHeaderSize+wire.MaxEncodingLen),
+		parts:    make([][]byte, 0, maxParts),
+	}
+	steps := []func() error{
+		func() error { return sock.SetLinger(0) },
+		func() error { return sock.SetIpv6(true) },
+		func() error { return sock.SetMaxmsgsize(int64(o.MaxFrame)) },
+		func() error { return sock.SetSndhwm(o.SndHWM) },
+		func() error { return sock.SetRcvhwm(o.RcvHWM) },
+	}
+	if o.Heartbeat > 0 {
+		steps = append(steps,
+			func() error { return sock.SetHeartbeatIvl(o.Heartbeat) },
+			func() error { return sock.SetHeartbeatTimeout(o.HeartbeatTimeout) },
+			func() error { return sock.SetHeartbeatTtl(o.HeartbeatTimeout) },
+		)
+	}
+	if err := setOptions(steps...); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("socket options: %w", err)
+	}
+	return c, nil
+}
+
+// Send sends f as two message parts, header and payload, so that the
+// payload is never copied into a joined buffer. On the server f.Peer names
+// the client, as Recv reported it. A client whose server is not connected
+// waits for it until ctx ends.
+func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
+	if c.closed.Load() {
+		return c.errorf("send", network.ErrClosed)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sock == nil {
+		return c.errorf("send", network.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return c.errorf("send", err)
+	}
+	if n := f.Len(); n > c.maxFrame {
+		return c.errorf("send", fmt.Errorf("%w: frame of %d bytes, max_frame is %d", wire.ErrTooLarge, n, c.maxFrame))
+	}
+	if c.server {
+		id, err := peerID(c.peer[:0], f.Peer)
+		if err == nil && (len(id) == 0 || len(id) > 255) {
+			err = fmt.Errorf("frame names no valid peer (Peer %.40q); set it from the request's Peer", f.Peer)
+		}
+		if err != nil {
+			return c.errorf("send", err)
+		}
+		c.peer = id
+	}
+	hdr, err := f.AppendHeader(c.hdr[:0])
+	if err != nil {
+		return c.errorf("send", err)
+	}
+	c.hdr = hdr
+	for {
+		to, err := c.slice(ctx)
+		if err == nil && to != c.sndtimeo {
+			if err = c.sock.SetSndtimeo(to); err == nil {
+				c.sndtimeo = to
+			}
+		}
+		if err == nil {
+			err = c.sendParts(f)
+			if err == nil {
+				return nil
+			}
+			switch zmq4.AsErrno(err) {
+			case errAgain:
+				continue
+			case zmq4.EHOSTUNREACH:
+				err = fmt.Errorf("peer %q is not connected", f.Peer)
+			}
+		} else if !c.server && !errors.Is(err, network.ErrClosed) {
+			err = fmt.Errorf("server not connected or not reading: %w", err)
+		}
+		return c.errorf("send", err)
+	}
+}
+
+// sendParts sends [peer,] header, payload. Only the first part may wait,
+// up to ZMQ_SNDTIMEO: libzmq checks the high-water mark on a message's
+// first part only, so once that part is taken the others are too.
+func (c *conn) sendParts(f *wire.Frame) error {
+	if c.server {
+		if _, err := c.sock.SendBytes(c.peer, zmq4.SNDMORE); err != nil {
+			return err
+		}
+		if _, err := c.sock.SendBytes(c.hdr, zmq4.DONTWAIT|zmq4.SNDMORE); err != nil {
+			return fmt.Errorf("after identity part: %w", err)
+		}
+	} else if _, err := c.sock.SendBytes(c.hdr, zmq4.SNDMORE); err != nil {
+		return err
+	}
+	if _, err := c.sock.SendBytes(f.Payload, zmq4.DONTWAIT); err != nil {
+		return fmt.Errorf("after header part: %w", err)
+	}
+	return nil
+}
+
+// Recv returns the next frame. On the server, Frame.Peer is the sending
+// client's identity (its device name and a random suffix); on a client it
+// is the server's device name.
+func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
+	if c.closed.Load() {
+		return nil, c.errorf("recv", network.ErrClosed)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sock == nil {
+		return nil, c.errorf("recv", network.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, c.errorf("recv", err)
+	}
+	for {
+		to, err := c.slice(ctx)
+		if err == nil && to != c.rcvtimeo {
+			if err = c.sock.SetRcvtimeo(to); err == nil {
+				c.rcvtimeo = to
+			}
+		}
+		if err != nil {
+			return nil, c.errorf("recv", err)
+		}
+		n, err := c.recvParts()
+		if err == nil {
+			return c.decode(n)
+		}
+		if zmq4.AsErrno(err) != errAgain || n > 0 {
+			return nil, c.errorf("recv", err)
+		}
+	}
+}
+
+// recvParts reads one whole message into c.parts and returns its number of
+// parts; parts beyond maxParts are read and dropped. Only the first part
+// may wait, up to ZMQ_RCVTIMEO: the others arrive with it.
+func (c *conn) recvParts() (int, error) {
+	c.parts = c.parts[:0]
+	for n := 0; ; n++ {
+		flags := zmq4.DONTWAIT
+		if n == 0 {
+			flags = 0
+		}
+		b, err := c.sock.RecvBytes(flags)
+		if err != nil {
+			if n > 0 {
+				err = fmt.Errorf("part %d of a message: %w", n+1, err)
+			}
+			return n, err
+		}
+		if len(c.parts) < maxParts {
+			c.parts = append(c.parts, b)
+		}
+		more, err := c.sock.GetRcvmore()
+		if err != nil {
+			return n + 1, err
+		}
+		if !more {
+			return n + 1, nil
+		}
+	}
+}
+
+func (c *conn) decode(n int) (*wire.Frame, error) {
+	parts := c.parts
+	if c.server {
+		if id := parts[0]; !bytes.Equal(id, c.lastID) {
+			c.lastID = append(c.lastID[:0], id...)
+			c.in.Peer = peerName(id)
+		}
+		parts = parts[1:]
+		n--
+	}
+	var err error
+	if n > len(parts) {
+		err = fmt.Errorf("%w: %d parts, a frame has 1 or 2", ErrMalformed, n)
+	} else {
+		err = decodeParts(&c.in, parts, c.maxFrame)
+	}
+	if err != nil {
+		return nil, &network.DecodeError{Peer: c.in.Peer, Err: err}
+	}
+	return &c.in, nil
+}
+
+// slice returns how long the next call into libzmq may block: until ctx's
+// deadline, at most waitSlice, at least a millisecond (libzmq's unit). It
+// returns ErrClosed once Close was called and ctx's error once ctx ended.
+func (c *conn) slice(ctx context.Context) (time.Duration, error) {
+	if c.closed.Load() {
+		return 0, network.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	d := waitSlice
+	if dl, ok := ctx.Deadline(); ok {
+		if r := time.Until(dl); r < d {
+			d = max(r.Round(time.Millisecond), time.Millisecond)
+		}
+	}
+	return d, nil
+}
+
+// Close closes the socket and terminates the conn's ZeroMQ context. It may
+// be called from any goroutine, also while another is blocked in Send or
+// Recv: that call returns ErrClosed within one wait slice (50 ms). Closing
+// twice is harmless.
+func (c *conn) Close() error {
+	c.closed.Store(true)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sock == nil {
+		return nil
+	}
+	err := c.sock.Close()
+	if terr := c.zctx.Term(); err == nil {
+		err = terr
+	}
+	c.sock, c.zctx = nil, nil
+	if err != nil {
+		return c.errorf("close", err)
+	}
+	return nil
+}
+
+func (c *conn) errorf(op string, err error) error {
+	if c.endpoint == "" {
+		return fmt.Errorf("zmq-tcp: %s: %w", op, err)
+	}
+	return fmt.Errorf("zmq-tcp: %s %s: %w", op, c.endpoint, err)
+}
