@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
@@ -300,8 +301,20 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 	if err := c.Conn.Send(ictx, &req); err != nil {
 		return c.failed(&r, err)
 	}
+	rep, t3, err := c.recvReply(ictx, req.Seq, wire.Reply, wire.Error)
+	if err != nil {
+		return c.failed(&r, err)
+	}
+	c.fill(&r, rep, t3)
+	return r, nil
+}
+
+// recvReply waits for the reply to request seq, of one of the given kinds,
+// and returns it with its arrival time. Frames that fail to decode and
+// replies to earlier, given-up requests are counted and skipped.
+func (c *client) recvReply(ctx context.Context, seq uint64, kinds ...wire.Kind) (*wire.Frame, int64, error) {
 	for {
-		rep, err := c.Conn.Recv(ictx)
+		rep, err := c.Conn.Recv(ctx)
 		t3 := c.Clock.Now()
 		if err != nil {
 			var de *network.DecodeError
@@ -309,14 +322,12 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 				c.res.BadFrames++
 				continue
 			}
-			return c.failed(&r, err)
+			return nil, 0, err
 		}
-		if rep.Seq != req.Seq || (rep.Kind != wire.Reply && rep.Kind != wire.Error) {
-			c.res.Stale++
-			continue
+		if rep.Seq == seq && slices.Contains(kinds, rep.Kind) {
+			return rep, t3, nil
 		}
-		c.fill(&r, rep, t3)
-		return r, nil
+		c.res.Stale++
 	}
 }
 

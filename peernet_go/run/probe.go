@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
-	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -102,23 +101,11 @@ func (c *client) probe(ctx context.Context, enc string) (clock.Probe, []byte, er
 	if err := c.Conn.Send(ctx, &f); err != nil {
 		return clock.Probe{}, nil, err
 	}
-	for {
-		rep, err := c.Conn.Recv(ctx)
-		t3 := c.Clock.Now()
-		if err != nil {
-			var de *network.DecodeError
-			if errors.As(err, &de) {
-				c.res.BadFrames++
-				continue
-			}
-			return clock.Probe{}, nil, err
-		}
-		if rep.Kind != wire.ProbeReply || rep.Seq != f.Seq {
-			c.res.Stale++
-			continue
-		}
-		return clock.Probe{T0: f.Times.ClientSend, T1: rep.Times.ServerRecv, T2: rep.Times.ServerSend, T3: t3}, rep.Payload, nil
+	rep, t3, err := c.recvReply(ctx, f.Seq, wire.ProbeReply)
+	if err != nil {
+		return clock.Probe{}, nil, err
 	}
+	return clock.Probe{T0: f.Times.ClientSend, T1: rep.Times.ServerRecv, T2: rep.Times.ServerSend, T3: t3}, rep.Payload, nil
 }
 
 // ntpOffsets combines this machine's and the server's offsets to the same

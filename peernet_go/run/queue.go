@@ -2,13 +2,11 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/inference"
-	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -66,7 +64,7 @@ func serveQueued(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		pool.Put(j)
 	}
 	inflight := 0
-	for o.Iterations == 0 || st.Requests < o.Iterations || inflight > 0 {
+	for ctx.Err() == nil && (o.Iterations == 0 || st.Requests < o.Iterations || inflight > 0) {
 		for drained := false; !drained; { // send what the workers finished
 			select {
 			case j := <-replies:
@@ -90,24 +88,12 @@ func serveQueued(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		if inflight > 0 {
 			wait = replyPoll
 		}
-		rctx, cancel := context.WithTimeout(ctx, wait)
-		req, err := o.Conn.Recv(rctx)
-		t1 := o.Clock.Now()
-		received := time.Now()
-		cancel()
+		req, t1, received, err := receive(ctx, o, &st, wait)
 		if err != nil {
-			var de *network.DecodeError
-			switch {
-			case ctx.Err() != nil:
-				return st, nil
-			case errors.Is(err, context.DeadlineExceeded):
-				continue
-			case errors.As(err, &de):
-				st.BadFrames++
-				fmt.Fprintf(o.Log, "server: %v\n", err)
-				continue
-			}
-			return st, fmt.Errorf("server: receiving: %w", err)
+			return st, err
+		}
+		if req == nil {
+			continue
 		}
 		switch req.Kind {
 		case wire.Request:

@@ -68,24 +68,13 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		return serveQueued(ctx, o)
 	}
 	rep := wire.Frame{}
-	for o.Iterations == 0 || st.Requests < o.Iterations {
-		rctx, cancel := context.WithTimeout(ctx, time.Second)
-		req, err := o.Conn.Recv(rctx)
-		t1 := o.Clock.Now()
-		cancel()
+	for ctx.Err() == nil && (o.Iterations == 0 || st.Requests < o.Iterations) {
+		req, t1, _, err := receive(ctx, o, &st, time.Second)
 		if err != nil {
-			var de *network.DecodeError
-			switch {
-			case ctx.Err() != nil:
-				return st, nil
-			case errors.Is(err, context.DeadlineExceeded):
-				continue // idle: check ctx and wait again
-			case errors.As(err, &de):
-				st.BadFrames++
-				fmt.Fprintf(o.Log, "server: %v\n", err)
-				continue
-			}
-			return st, fmt.Errorf("server: receiving: %w", err)
+			return st, err
+		}
+		if req == nil {
+			continue
 		}
 		rep = wire.Frame{Seq: req.Seq, Peer: req.Peer, Times: req.Times}
 		rep.Times.ServerRecv = t1
@@ -125,6 +114,31 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// receive waits up to wait for the next frame and stamps its arrival on the
+// server's clock and on the monotonic clock. It returns a nil frame, and no
+// error, when nothing usable arrived (idle, a bad frame, ctx ended: the
+// caller checks its loop condition); an error only when the connection
+// failed.
+func receive(ctx context.Context, o ServerOptions, st *ServerStats, wait time.Duration) (*wire.Frame, int64, time.Time, error) {
+	rctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	req, err := o.Conn.Recv(rctx)
+	t1, received := o.Clock.Now(), time.Now()
+	if err == nil {
+		return req, t1, received, nil
+	}
+	var de *network.DecodeError
+	switch {
+	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded):
+		return nil, 0, received, nil
+	case errors.As(err, &de):
+		st.BadFrames++
+		fmt.Fprintf(o.Log, "server: %v\n", err)
+		return nil, 0, received, nil
+	}
+	return nil, 0, received, fmt.Errorf("server: receiving: %w", err)
 }
 
 // probeAnswer answers what a probe asks beyond timestamps: the server's

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/network/mqtt"
 	"github.com/peernet/peernet_go/peernet_go/network/zmq"
 )
 
@@ -13,6 +14,7 @@ import (
 var transports = map[string]network.Transport{
 	zmq.Name:    zmq.Transport{},
 	zmq.UDPName: zmq.UDPTransport{},
+	mqtt.Name:   mqtt.Transport{},
 }
 
 // TransportNames returns the names of the transports, sorted.
