@@ -346,3 +346,51 @@ func TestDecoderPrimitives(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAliases pins what the package doc promises and the image
+// pipelines rely on: the byte sequences of decoded messages are the input's
+// own bytes, not copies, and their capacity ends with them, so appending to
+// one cannot overwrite the rest of the message.
+func TestDecodeAliases(t *testing.T) {
+	within := func(b, msg []byte) bool {
+		for i := range msg {
+			if &msg[i] == &b[0] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, fx := range []struct{ file, typ string }{
+		{"image.cdr", TypeImage}, {"compressedimage.cdr", TypeCompressedImage}, {"pointcloud2.cdr", TypePointCloud2},
+	} {
+		raw := readFixture(t, fx.file)
+		for _, be := range []bool{false, true} {
+			m, err := Decode(fx.typ, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := raw
+			if be {
+				msg = MarshalAppend(nil, m, true)
+				if m, err = Decode(fx.typ, msg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var data []byte
+			switch m := m.(type) {
+			case *Image:
+				data = m.Data
+			case *CompressedImage:
+				data = m.Data
+			case *PointCloud2:
+				data = m.Data
+			}
+			if len(data) == 0 || !within(data, msg) {
+				t.Errorf("%s, big-endian=%v: Data (%d bytes) is not a view of the message", fx.file, be, len(data))
+			}
+			if cap(data) != len(data) {
+				t.Errorf("%s, big-endian=%v: Data has capacity %d beyond its %d bytes", fx.file, be, cap(data), len(data))
+			}
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/inference"
 	"github.com/peernet/peernet_go/peernet_go/media"
 )
@@ -134,8 +135,9 @@ func BenchmarkEngineOverhead(b *testing.B) {
 	}
 }
 
-// BenchmarkBlazeFace640x480 runs the whole Engine on a 640×480 JPEG camera
-// frame and reports the median of each stage.
+// BenchmarkBlazeFace640x480 runs the whole Engine on a 640×480 camera
+// frame, as a JPEG and as a bgr8 sensor_msgs/msg/Image with padded rows, and
+// reports the median of each stage.
 func BenchmarkBlazeFace640x480(b *testing.B) {
 	m, err := Open(cachedModel(b, BlazeFaceModel), Options{})
 	if err != nil {
@@ -149,24 +151,34 @@ func BenchmarkBlazeFace640x480(b *testing.B) {
 	if err := jpeg.Encode(&buf, frame, &jpeg.Options{Quality: 85}); err != nil {
 		b.Fatal(err)
 	}
-	in := inference.Input{Data: buf.Bytes(), Encoding: media.JPEG}
 	e := inference.NewEngine(m)
-	ctx := context.Background()
-	var pre, inf, post []time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		out, t, err := e.Run(ctx, in)
-		if err != nil {
-			b.Fatal(err)
+	for _, in := range []inference.Input{
+		{Data: buf.Bytes(), Encoding: media.JPEG},
+		{Data: rosImage(frame, 640*3+64), Encoding: media.ROS(cdr.TypeImage)},
+	} {
+		name := in.Encoding
+		if name != media.JPEG {
+			name = "ros-image"
 		}
-		if !bytes.Contains(out.Data, []byte(`"score"`)) {
-			b.Fatalf("no face: %s", out.Data)
-		}
-		pre, inf, post = append(pre, t.Preprocess), append(inf, t.Inference), append(post, t.Postprocess)
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			var pre, inf, post []time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				out, t, err := e.Run(ctx, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !bytes.Contains(out.Data, []byte(`"score"`)) {
+					b.Fatalf("no face: %s", out.Data)
+				}
+				pre, inf, post = append(pre, t.Preprocess), append(inf, t.Inference), append(post, t.Postprocess)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(median(pre).Nanoseconds()), "pre-ns")
+			b.ReportMetric(float64(median(inf).Nanoseconds()), "infer-ns")
+			b.ReportMetric(float64(median(post).Nanoseconds()), "post-ns")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(median(pre).Nanoseconds()), "pre-ns")
-	b.ReportMetric(float64(median(inf).Nanoseconds()), "infer-ns")
-	b.ReportMetric(float64(median(post).Nanoseconds()), "post-ns")
 }

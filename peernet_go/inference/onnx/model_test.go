@@ -26,6 +26,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/inference"
 	"github.com/peernet/peernet_go/peernet_go/inference/modeltest"
 	"github.com/peernet/peernet_go/peernet_go/inference/vision"
@@ -73,6 +74,23 @@ func astronaut(t testing.TB) ([]byte, *image.RGBA) {
 	rgba := image.NewRGBA(img.Bounds())
 	draw.Draw(rgba, rgba.Rect, img, image.Point{}, draw.Src)
 	return b, rgba
+}
+
+// rosImage returns img as a bgr8 sensor_msgs/msg/Image in little-endian
+// CDR, with rows of step bytes (at least 3 × width; padding bytes are 0xee).
+func rosImage(img *image.RGBA, step int) []byte {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	pix := bytes.Repeat([]byte{0xee}, step*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			s, d := img.Pix[y*img.Stride+x*4:], pix[y*step+x*3:]
+			d[0], d[1], d[2] = s[2], s[1], s[0]
+		}
+	}
+	return cdr.Marshal(&cdr.Image{
+		Header: cdr.Header{Stamp: cdr.Time{Sec: 1700000000}, FrameID: "camera_optical_frame"},
+		Height: uint32(h), Width: uint32(w), Encoding: media.BGR8, Step: uint32(step), Data: pix,
+	})
 }
 
 // packed returns the image's pixels as rgb8 or bgr8.
@@ -146,8 +164,7 @@ func TestBlazeFaceAstronaut(t *testing.T) {
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	bgr := packed(img, true)
-	rosRaw := (&vision.ROSImage{Height: uint32(h), Width: uint32(w), Encoding: "bgr8", Step: uint32(w * 3), Data: bgr}).AppendCDR(nil)
-	rosJPEG := (&vision.ROSCompressedImage{Format: "jpeg", Data: jpg}).AppendCDR(nil)
+	rosJPEG := cdr.Marshal(&cdr.CompressedImage{Header: cdr.Header{FrameID: "camera_optical_frame"}, Format: "jpeg", Data: jpg})
 	e := inference.NewEngine(m)
 	for _, c := range []struct {
 		name string
@@ -157,8 +174,9 @@ func TestBlazeFaceAstronaut(t *testing.T) {
 		{"png", inference.Input{Data: pngBuf.Bytes(), Encoding: media.PNG}},
 		{"rgb8", inference.Input{Data: packed(img, false), Encoding: media.RawImage{Format: media.RGB8, Width: w, Height: h}.String()}},
 		{"bgr8", inference.Input{Data: bgr, Encoding: media.RawImage{Format: media.BGR8, Width: w, Height: h}.String()}},
-		{"ros image", inference.Input{Data: rosRaw, Encoding: media.ROS(vision.ROSImageType)}},
-		{"ros compressed", inference.Input{Data: rosJPEG, Encoding: media.ROS(vision.ROSCompressedImageType)}},
+		{"ros image", inference.Input{Data: rosImage(img, w*3), Encoding: media.ROS(cdr.TypeImage)}},
+		{"ros image, padded rows", inference.Input{Data: rosImage(img, w*3+40), Encoding: media.ROS(cdr.TypeImage)}},
+		{"ros compressed", inference.Input{Data: rosJPEG, Encoding: media.ROS(cdr.TypeCompressedImage)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, tm, err := e.Run(context.Background(), c.in)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/media"
 )
 
@@ -239,7 +240,9 @@ type Pipeline struct {
 	rgba  image.RGBA  // header over conv or over an rgba8 sample
 	gray  image.Gray  // header over a mono8 sample
 	rd    bytes.Reader
-	rosIm ROSImage
+	dec   cdr.Decoder         // reused for every ROS sample
+	rosIm cdr.Image           // the last sensor_msgs/msg/Image, Data cleared
+	rosCI cdr.CompressedImage // the last CompressedImage, Data cleared
 
 	interp    draw.Interpolator
 	kernel    *draw.Kernel
@@ -411,26 +414,12 @@ func (p *Pipeline) source(data []byte, enc string) (image.Image, error) {
 	}
 	if t, ok := media.ROSType(enc); ok {
 		switch t {
-		case ROSImageType:
-			if err := p.rosIm.UnmarshalCDR(data); err != nil {
-				return nil, err
-			}
-			m := &p.rosIm
-			return p.raw(m.Encoding, int(m.Width), int(m.Height), int(m.Step), m.Data)
-		case ROSCompressedImageType:
-			var m ROSCompressedImage
-			if err := m.UnmarshalCDR(data); err != nil {
-				return nil, err
-			}
-			switch {
-			case bytes.HasPrefix(m.Data, jpegMagic):
-				return p.decodeJPEG(m.Data)
-			case bytes.HasPrefix(m.Data, pngMagic):
-				return p.decodePNG(m.Data)
-			}
-			return nil, fmt.Errorf("vision: %s with format %q: data is neither JPEG nor PNG", t, m.Format)
+		case cdr.TypeImage:
+			return p.rosImage(data)
+		case cdr.TypeCompressedImage:
+			return p.rosCompressedImage(data)
 		}
-		return nil, fmt.Errorf("vision: unsupported ROS message %s (want %s or %s)", t, ROSImageType, ROSCompressedImageType)
+		return nil, fmt.Errorf("vision: unsupported ROS message %s (want %s or %s)", t, cdr.TypeImage, cdr.TypeCompressedImage)
 	}
 	if strings.Contains(enc, ":") {
 		ri, err := media.ParseRawImage(enc)
@@ -440,7 +429,7 @@ func (p *Pipeline) source(data []byte, enc string) (image.Image, error) {
 		return p.raw(ri.Format, ri.Width, ri.Height, ri.Width*ri.Channels(), data)
 	}
 	return nil, fmt.Errorf("vision: unsupported sample encoding %q (want jpeg, png, rgb8:WxH, bgr8:WxH, mono8:WxH, %s or %s)",
-		enc, media.ROS(ROSImageType), media.ROS(ROSCompressedImageType))
+		enc, media.ROS(cdr.TypeImage), media.ROS(cdr.TypeCompressedImage))
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/media"
 )
 
@@ -119,8 +120,8 @@ func uniform(t testing.TB, w, h int, c color.RGBA) map[string][]byte {
 		media.JPEG: jb.Bytes(),
 		media.RawImage{Format: media.RGB8, Width: w, Height: h}.String(): rgb,
 		media.RawImage{Format: media.BGR8, Width: w, Height: h}.String(): bgr,
-		media.ROS(ROSImageType):                                           (&ROSImage{Height: uint32(h), Width: uint32(w), Encoding: "bgr8", Step: uint32(step), Data: padded}).AppendCDR(nil),
-		media.ROS(ROSCompressedImageType):                                 (&ROSCompressedImage{Format: "png", Data: pb.Bytes()}).AppendCDR(nil),
+		rosImageEnc:      cdr.Marshal(&cdr.Image{Height: uint32(h), Width: uint32(w), Encoding: media.BGR8, Step: uint32(step), Data: padded}),
+		rosCompressedEnc: cdr.Marshal(&cdr.CompressedImage{Format: "png", Data: pb.Bytes()}),
 		media.RawImage{Format: media.Mono8, Width: w, Height: h}.String(): gray,
 	}
 }
@@ -227,10 +228,6 @@ func TestPipelineErrors(t *testing.T) {
 		{"truncated jpeg", media.JPEG, []byte{0xff, 0xd8, 0xff, 0xc0, 0, 11, 8}, "truncated"},
 		{"corrupt jpeg", media.JPEG, append(append([]byte{}, bomb[:5]...), 11, 8, 0, 4, 0, 4, 1, 1, 0x11, 0, 0xff, 0xda), "decode jpeg"},
 		{"ros type", media.ROS("sensor_msgs/msg/PointCloud2"), nil, "unsupported ROS message"},
-		{"ros short", media.ROS(ROSImageType), []byte{0, 1, 0, 0, 1}, "truncated"},
-		{"ros format", media.ROS(ROSImageType), (&ROSImage{Height: 4, Width: 4, Encoding: "yuv422", Step: 8, Data: make([]byte, 32)}).AppendCDR(nil), `unsupported pixel format "yuv422"`},
-		{"ros step", media.ROS(ROSImageType), (&ROSImage{Height: 4, Width: 4, Encoding: "rgb8", Step: 8, Data: make([]byte, 48)}).AppendCDR(nil), "row step 8 is shorter"},
-		{"ros compressed", media.ROS(ROSCompressedImageType), (&ROSCompressedImage{Format: "jpeg", Data: []byte("xx")}).AppendCDR(nil), "neither JPEG nor PNG"},
 	} {
 		_, err := p.Run(c.data, c.enc)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
@@ -294,31 +291,66 @@ func TestImageSizes(t *testing.T) {
 
 // FuzzPipeline feeds arbitrary bytes under every encoding: the pipeline
 // must return an error or fill the tensor, never panic, and never decode
-// an image larger than max_pixels.
+// an image larger than max_pixels. A ROS sample must be rejected when
+// package cdr rejects it, and an accepted sensor_msgs/msg/Image must have
+// the message's size and hold every row its step implies.
 func FuzzPipeline(f *testing.F) {
 	astro, err := os.ReadFile("testdata/astronaut.jpg")
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(uint8(0), astro[:600])
-	encodings := []string{media.JPEG, media.PNG, "rgb8:5x3", "bgr8:5x3", "mono8:5x3", media.ROS(ROSImageType), media.ROS(ROSCompressedImageType)}
+	encodings := []string{media.JPEG, media.PNG, "rgb8:5x3", "bgr8:5x3", "mono8:5x3", rosImageEnc, rosCompressedEnc}
+	const rosImage, rosCompressed = 5, 6
 	samples := uniform(f, 5, 3, color.RGBA{1, 2, 3, 255})
 	for i, enc := range encodings {
 		f.Add(uint8(i), samples[enc])
 	}
 	f.Add(uint8(0), []byte{0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 2, 0, 2, 1, 1, 0x11, 0})
+	for _, c := range []struct {
+		enc       string
+		step      int
+		shortLast bool
+	}{{media.RGB8, 6, false}, {media.BGR8, 8, true}, {media.Mono8, 4, false}, {"rgba8", 12, true}, {"bgra8", 8, false}} {
+		m := &cdr.Image{Header: cdr.Header{FrameID: "cam"}, Height: 2, Width: 2, Encoding: c.enc, Step: uint32(c.step), Data: rosPixels(f, c.enc, c.step, c.shortLast)}
+		f.Add(uint8(rosImage), cdr.Marshal(m))
+		f.Add(uint8(rosImage), cdr.MarshalAppend(nil, m, true))
+	}
+	f.Add(uint8(rosCompressed), cdr.MarshalAppend(nil, &cdr.CompressedImage{Format: "jpeg", Data: astro[:600]}, true))
 	p, err := NewPipeline(Config{Width: 8, Height: 8, MaxPixels: 64 * 64})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		enc := encodings[int(which)%len(encodings)]
+		i := int(which) % len(encodings)
+		enc := encodings[i]
 		g, err := p.Run(data, enc)
+		var msg cdr.Message
+		var cdrErr error
+		if i == rosImage || i == rosCompressed {
+			msg, cdrErr = cdr.Decode(strings.TrimPrefix(enc, "cdr:"), data)
+			if cdrErr != nil && err == nil {
+				t.Fatalf("%s: accepted a message that cdr rejects: %v", enc, cdrErr)
+			}
+		}
 		if err != nil {
 			return
 		}
 		if g.Width*g.Height > 64*64 || g.Width <= 0 || g.Height <= 0 {
 			t.Fatalf("%s: decoded %dx%d", enc, g.Width, g.Height)
+		}
+		switch m := msg.(type) {
+		case *cdr.Image:
+			if g.Width != int(m.Width) || g.Height != int(m.Height) {
+				t.Fatalf("%s: decoded %dx%d from a %dx%d message", enc, g.Width, g.Height, m.Width, m.Height)
+			}
+			if need := int64(m.Step)*int64(m.Height-1) + int64(m.Width); int64(len(m.Data)) < need {
+				t.Fatalf("%s: accepted %d bytes of data for %dx%d with step %d", enc, len(m.Data), m.Width, m.Height, m.Step)
+			}
+		case nil:
+			if i >= 2 && i <= 4 && (g.Width != 5 || g.Height != 3) {
+				t.Fatalf("%s: decoded %dx%d", enc, g.Width, g.Height)
+			}
 		}
 	})
 }
