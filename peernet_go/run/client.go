@@ -34,7 +34,6 @@ const (
 	DefaultClockInterval = time.Second
 	DefaultGiveUp        = time.Minute
 	DefaultMaxClockError = time.Millisecond
-	recordBuffer         = 4096
 )
 
 // ErrPeerDead ends a run when no reply has arrived for ClientOptions.GiveUp.
@@ -79,7 +78,7 @@ type ClientOptions struct {
 	GiveUp time.Duration
 	// RecordOutputs keeps each reply's payload in its record.
 	RecordOutputs bool
-	// Sinks receive every record, in order, from a goroutine of their own.
+	// Sinks receive every record, in order, between iterations.
 	Sinks []metrics.Sink
 	// OnClock, if set, is called with the clock estimate after each probe
 	// burst, from the run's goroutine.
@@ -113,12 +112,12 @@ type client struct {
 	probeSeq uint64
 	lastOK   time.Time
 	res      Result
-	records  chan metrics.Record
+	werr     error // the first error writing a record
 }
 
 // Client runs the client loop until the iterations are done, the sensor is
-// exhausted or ctx ends, and returns what happened. Records reach the sinks
-// as the run goes; Client returns after the last one was written. A
+// exhausted or ctx ends, and returns what happened. Each record reaches the
+// sinks as soon as its iteration ends, before the next one starts. A
 // cancelled ctx is not an error: the result says Interrupted.
 func Client(ctx context.Context, o ClientOptions) (Result, error) {
 	if o.Conn == nil || o.Sensor == nil {
@@ -143,13 +142,9 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 		o.GiveUp = DefaultGiveUp
 	}
 	c := &client{ClientOptions: o, est: clock.NewEstimator(clock.EstimatorOptions{})}
-	c.records = make(chan metrics.Record, recordBuffer)
-	written := make(chan error, 1)
-	go func() { written <- writeRecords(c.records, o.Sinks) }()
-
 	err := c.loop(ctx)
-	close(c.records)
-	werr := <-written
+	flush(o.Sinks)
+	werr := c.werr
 	c.res.Clock = c.estimate(o.Clock.Now())
 	if ctx.Err() != nil {
 		c.res.Interrupted = true
@@ -161,33 +156,22 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 	return c.res, errors.Join(err, werr)
 }
 
-// writeRecords hands records to the sinks in order and flushes those that
-// can be flushed at least once a second.
-func writeRecords(records <-chan metrics.Record, sinks []metrics.Sink) error {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var first error
-	for {
-		select {
-		case r, ok := <-records:
-			if !ok {
-				flush(sinks)
-				return first
-			}
-			for _, s := range sinks {
-				if err := s.Write(&r); err != nil && first == nil {
-					first = fmt.Errorf("writing results: %w", err)
-				}
-			}
-		case <-tick.C:
-			flush(sinks)
+// write hands a record to the sinks. It runs between iterations, off the
+// timed path, in the loop's own goroutine: a second goroutine woken for
+// every record costs more (thread wake-ups, scheduling) than the buffered
+// writes themselves. Sinks that write files flush at least once a second
+// on their own.
+func (c *client) write(r *metrics.Record) {
+	for _, s := range c.Sinks {
+		if err := s.Write(r); err != nil && c.werr == nil {
+			c.werr = fmt.Errorf("writing results: %w", err)
 		}
 	}
 }
 
 func flush(sinks []metrics.Sink) {
 	for _, s := range sinks {
-		if f, ok := s.(interface{ Flush() error }); ok {
+		if f, ok := s.(metrics.Flusher); ok {
 			_ = f.Flush()
 		}
 	}
@@ -236,7 +220,7 @@ func (c *client) loop(ctx context.Context) error {
 		r.Lag = lag
 		r.Warmup = i < c.Warmup
 		c.count(&r)
-		c.records <- r
+		c.write(&r)
 		if r.Status == metrics.OK {
 			c.lastOK = time.Now()
 		} else if time.Since(c.lastOK) > c.GiveUp {

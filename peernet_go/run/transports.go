@@ -7,6 +7,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/mqtt"
+	"github.com/peernet/peernet_go/peernet_go/network/udp"
 	"github.com/peernet/peernet_go/peernet_go/network/zmq"
 )
 
@@ -15,6 +16,7 @@ var transports = map[string]network.Transport{
 	zmq.Name:    zmq.Transport{},
 	zmq.UDPName: zmq.UDPTransport{},
 	mqtt.Name:   mqtt.Transport{},
+	udp.Name:    udp.Transport{},
 }
 
 // TransportNames returns the names of the transports, sorted.

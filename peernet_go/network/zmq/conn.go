@@ -26,6 +26,11 @@ import (
 // again. A message that arrives ends the wait at once.
 const waitSlice = 50 * time.Millisecond
 
+// singlePartMax is the largest payload sent in one message part with its
+// header: copying it is cheaper than the extra libzmq calls of a second
+// part. Larger payloads travel in a part of their own, never copied.
+const singlePartMax = 16 << 10
+
 // maxParts is the most message parts kept per message: the ROUTER identity,
 // the header and the payload. Extra parts are read and dropped.
 const maxParts = 3
@@ -206,8 +211,9 @@ func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
 	return c, nil
 }
 
-// Send sends f as two message parts, header and payload, so that the
-// payload is never copied into a joined buffer. On the server f.Peer names
+// Send sends f: a small frame (payload up to 16 KiB) as one message part,
+// a larger one as two, header and payload, so that a large payload is never
+// copied into a joined buffer. On the server f.Peer names
 // the client, as Recv reported it. A client whose server is not connected
 // waits for it until ctx ends.
 func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
@@ -239,6 +245,10 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	if err != nil {
 		return c.errorf("send", err)
 	}
+	single := len(f.Payload) <= singlePartMax
+	if single {
+		hdr = append(hdr, f.Payload...)
+	}
 	c.hdr = hdr
 	for {
 		to, err := c.slice(ctx)
@@ -248,7 +258,7 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 			}
 		}
 		if err == nil {
-			err = c.sendParts(f)
+			err = c.sendParts(f, single)
 			if err == nil {
 				return nil
 			}
@@ -265,19 +275,27 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	}
 }
 
-// sendParts sends [peer,] header, payload. Only the first part may wait,
-// up to ZMQ_SNDTIMEO: libzmq checks the high-water mark on a message's
-// first part only, so once that part is taken the others are too.
-func (c *conn) sendParts(f *wire.Frame) error {
+// sendParts sends [peer,] header, payload, or [peer,] frame when single
+// is set and c.hdr holds the whole frame. Only the first part may wait, up
+// to ZMQ_SNDTIMEO: libzmq checks the high-water mark on a message's first
+// part only, so once that part is taken the others are too.
+func (c *conn) sendParts(f *wire.Frame, single bool) error {
+	more := zmq4.SNDMORE
+	if single {
+		more = 0
+	}
 	if c.server {
 		if _, err := c.sock.SendBytes(c.peer, zmq4.SNDMORE); err != nil {
 			return err
 		}
-		if _, err := c.sock.SendBytes(c.hdr, zmq4.DONTWAIT|zmq4.SNDMORE); err != nil {
+		if _, err := c.sock.SendBytes(c.hdr, zmq4.DONTWAIT|more); err != nil {
 			return fmt.Errorf("after identity part: %w", err)
 		}
-	} else if _, err := c.sock.SendBytes(c.hdr, zmq4.SNDMORE); err != nil {
+	} else if _, err := c.sock.SendBytes(c.hdr, more); err != nil {
 		return err
+	}
+	if single {
+		return nil
 	}
 	if _, err := c.sock.SendBytes(f.Payload, zmq4.DONTWAIT); err != nil {
 		return fmt.Errorf("after header part: %w", err)

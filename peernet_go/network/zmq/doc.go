@@ -26,10 +26,11 @@
 // and Send routes a frame to the client its Peer names; a Peer that is not
 // connected is an error.
 //
-// A frame is one ZeroMQ message of two parts, the wire header and the
-// payload, so a large payload is handed to libzmq as it is and never copied
-// into a joined buffer. Recv also accepts a single part holding a whole
-// encoded frame. A message that is not a frame — wrong number of parts,
+// A frame is one ZeroMQ message. A payload larger than 16 KiB travels in a
+// part of its own after the wire header, so it is handed to libzmq as it is
+// and never copied into a joined buffer; a smaller frame is one part (the
+// copy costs less than the libzmq calls of a second part). Recv accepts
+// both. A message that is not a frame — wrong number of parts,
 // lengths that disagree, a bad header — is reported as a
 // *network.DecodeError and the Conn stays usable. Frames larger than
 // max_frame are refused by Send, and libzmq drops the connection of a peer
