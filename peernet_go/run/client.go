@@ -30,6 +30,7 @@ import (
 // Defaults of ClientOptions.
 const (
 	DefaultTimeout       = 5 * time.Second
+	DefaultConnect       = 10 * time.Second
 	DefaultClockProbes   = 8
 	DefaultClockInterval = time.Second
 	DefaultGiveUp        = time.Minute
@@ -55,6 +56,11 @@ type ClientOptions struct {
 	// not arrive in time makes the iteration lost. It defaults to
 	// DefaultTimeout.
 	Timeout time.Duration
+	// Connect bounds the wait for the server's first answer, before the
+	// first iteration: a server started at the same moment as the client
+	// has that long to come up. It defaults to DefaultConnect, and is never
+	// shorter than Timeout.
+	Connect time.Duration
 	// Warmup iterations are recorded but marked for the summary to skip.
 	Warmup int
 	// Clock stamps the client's side of each exchange. It defaults to
@@ -126,6 +132,10 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.Connect <= 0 {
+		o.Connect = DefaultConnect
+	}
+	o.Connect = max(o.Connect, o.Timeout)
 	if o.Clock == nil {
 		o.Clock = clock.New(0)
 	}

@@ -38,7 +38,7 @@ type ntpAnswer struct {
 // connect waits until the server answers a probe, then runs the opening
 // clock measurement of the chosen mode.
 func (c *client) connect(ctx context.Context) error {
-	deadline := time.Now().Add(c.Timeout)
+	deadline := time.Now().Add(c.Connect)
 	for {
 		pctx, cancel := context.WithDeadline(ctx, deadline)
 		p, _, err := c.probe(pctx, "")
@@ -53,7 +53,7 @@ func (c *client) connect(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Timeout, err)
+			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Connect, err)
 		}
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.Timeout)

@@ -35,7 +35,7 @@ type options struct {
 	clockProbes                                      int
 	clockInterval                                    time.Duration
 	maxClockError                                    time.Duration
-	giveUp                                           time.Duration
+	giveUp, connect                                  time.Duration
 	resultLoc                                        string
 	generatePlots                                    bool
 	recordOutputs                                    bool
@@ -75,6 +75,7 @@ func (o *options) client(fs *flag.FlagSet) {
 	fs.IntVar(&o.clockProbes, "clock-probes", run.DefaultClockProbes, "clock probes per burst (handshake)")
 	fs.DurationVar(&o.clockInterval, "clock-interval", run.DefaultClockInterval, "time between clock probe bursts during the run (negative: only before)")
 	fs.DurationVar(&o.maxClockError, "max-clock-error", run.DefaultMaxClockError, "flag one-way delays as unsync when the clock bound exceeds this")
+	fs.DurationVar(&o.connect, "connect-timeout", run.DefaultConnect, "how long to wait for the server's first answer")
 	fs.DurationVar(&o.giveUp, "give-up", run.DefaultGiveUp, "end the run when the server has not answered for this long")
 	fs.StringVar(&o.resultLoc, "result-loc", "", "results `directory` (default results/<time>)")
 	fs.BoolVar(&o.generatePlots, "generate-plots", false, "write histogram PNGs under <result-loc>/plots")

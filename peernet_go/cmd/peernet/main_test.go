@@ -272,7 +272,7 @@ func TestServerRestartMidRun(t *testing.T) {
 func TestUnreachableServer(t *testing.T) {
 	netcfg := writeNetConfig(t)
 	_, stderr, code := peernet(t, 30*time.Second, "client", "--network-config", netcfg, "--iterations", "10",
-		"--timeout", "500ms", "--result-loc", t.TempDir())
+		"--timeout", "500ms", "--connect-timeout", "1s", "--result-loc", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "no reply from the server") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -287,7 +286,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	result, runErr := run.Client(ctx, run.ClientOptions{
 		Conn: conn, Sensor: s, Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
 		Warmup: o.warmup, Clock: clock.New(o.clockSkew), ClockMode: mode,
-		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp,
+		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp, Connect: o.connect,
 		RecordOutputs: o.recordOutputs, Sinks: sinks,
 	})
 	conn.Close()
@@ -399,43 +398,22 @@ func logWriter(quiet bool, stderr io.Writer) io.Writer {
 	return stderr
 }
 
-// openEngines opens one model instance per --workers: the first engine and
-// the others, with a function that closes them all.
+// openEngines opens one model instance per --workers (see run.OpenEngines):
+// the first engine and the others, with a function that closes them all.
 func openEngines(o options) (*inference.Engine, []*inference.Engine, func(), error) {
-	if o.workers < 1 || o.workers > 256 || o.maxBatch < 1 || o.maxBatch > 4096 {
-		return nil, nil, nil, usagef("-workers must be 1–256 and -max-batch 1–4096")
+	if o.workers < 1 || o.workers > run.MaxWorkers || o.maxBatch < 1 || o.maxBatch > 4096 {
+		return nil, nil, nil, usagef("-workers must be 1–%d and -max-batch 1–4096", run.MaxWorkers)
 	}
-	engines := make([]*inference.Engine, 0, o.workers)
-	closeAll := func() {
-		for _, e := range engines {
-			e.Close()
-		}
+	eng, workers, closeAll, err := run.OpenEngines(run.ModelOptions{
+		Name: o.modelName, Device: o.device, ORTLib: o.ortLib, Workers: o.workers,
+	})
+	if se := (*run.SpecError)(nil); errors.As(err, &se) {
+		return nil, nil, nil, usageError{fmt.Errorf("-model-name: %w", err)}
 	}
-	for range o.workers {
-		m, err := openModel(o)
-		if err != nil {
-			closeAll()
-			return nil, nil, nil, err
-		}
-		engines = append(engines, inference.NewEngine(m))
-	}
-	return engines[0], engines[1:], closeAll, nil
-}
-
-// openModel opens the model named by --model-name.
-func openModel(o options) (inference.Model, error) {
-	spec := o.modelName
-	m, ok, err := inference.OpenBuiltin(spec)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("-model-name %s: %w", spec, err)}
+		return nil, nil, nil, fmt.Errorf("-model-name: %w", err)
 	}
-	if !ok {
-		if strings.HasPrefix(spec, "onnx:") {
-			return openONNX(o)
-		}
-		return nil, usagef("-model-name %q: unknown model (dummy, echo, onnx:PATH, path.so::Symbol, exec:COMMAND)", spec)
-	}
-	return m, nil
+	return eng, workers, closeAll, nil
 }
 
 func versionCmd(args []string, stdout, stderr io.Writer) error {
