@@ -15,11 +15,8 @@ import (
 
 func plotCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plot", "plot RESULTS_DIR", stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() != 1 {
-		return usagef("plot needs one results directory")
+	if err := parseN(fs, args, 1, "one results directory"); err != nil {
+		return err
 	}
 	if err := report.PlotDir(fs.Arg(0)); err != nil {
 		return err

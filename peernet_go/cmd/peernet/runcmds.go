@@ -35,7 +35,7 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: peernet %s\n\nOptions:\n", usage)
+		fmt.Fprintf(fs.Output(), "Usage: peernet %s\n\nOptions:\n", usage)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -43,7 +43,11 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 
 // parse parses args, turning flag errors into usage errors. Positional
 // arguments are refused.
-func parse(fs *flag.FlagSet, args []string) error {
+func parse(fs *flag.FlagSet, args []string) error { return parseN(fs, args, 0, "") }
+
+// parseN parses args and wants exactly n positional arguments, described
+// by what.
+func parseN(fs *flag.FlagSet, args []string, n int, what string) error {
 	fs.SetOutput(io.Discard) // the one-line error is printed by runMain
 	err := fs.Parse(args)
 	switch {
@@ -53,8 +57,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return errHelp
 	case err != nil:
 		return usageError{err}
-	case fs.NArg() > 0:
+	case n == 0 && fs.NArg() > 0:
 		return usagef("unexpected argument %q", fs.Arg(0))
+	case fs.NArg() != n:
+		return usagef("%s needs %s", fs.Name(), what)
 	}
 	return nil
 }
