@@ -62,3 +62,10 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the wire error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// PacketCounter is an optional capability of a Conn whose frames travel as
+// several packets (datagrams): the totals sent and received so far. The run
+// loop reads it around each exchange to report the packets per iteration.
+type PacketCounter interface {
+	Packets() (sent, received uint64)
+}

@@ -118,7 +118,8 @@ type client struct {
 	probeSeq uint64
 	lastOK   time.Time
 	res      Result
-	werr     error // the first error writing a record
+	werr     error                 // the first error writing a record
+	packets  network.PacketCounter // the Conn's packet counts, if it keeps them
 }
 
 // Client runs the client loop until the iterations are done, the sensor is
@@ -152,6 +153,7 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 		o.GiveUp = DefaultGiveUp
 	}
 	c := &client{ClientOptions: o, est: clock.NewEstimator(clock.EstimatorOptions{})}
+	c.packets, _ = o.Conn.(network.PacketCounter)
 	err := c.loop(ctx)
 	flush(o.Sinks)
 	werr := c.werr
@@ -288,19 +290,35 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 
 	req := wire.Frame{Kind: wire.Request, Seq: uint64(i) + 1, Encoding: s.Encoding, Payload: s.Data}
 	r.UploadBytes = int64(req.Len())
+	var sent0, recv0 uint64
+	if c.packets != nil {
+		sent0, recv0 = c.packets.Packets()
+	}
+	err = c.exchange(ctx, &r, &req)
+	if c.packets != nil {
+		sent, recv := c.packets.Packets()
+		r.UploadPackets, r.DownloadPackets = int64(sent-sent0), int64(recv-recv0)
+	}
+	return r, err
+}
+
+// exchange sends req and waits for its reply, filling r. A reply that does
+// not come before the deadline makes r lost; other failures make it an
+// error, and are returned.
+func (c *client) exchange(ctx context.Context, r *metrics.Record, req *wire.Frame) error {
 	ictx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	req.Times.ClientSend = c.Clock.Now()
 	r.T0 = req.Times.ClientSend
-	if err := c.Conn.Send(ictx, &req); err != nil {
-		return c.failed(&r, err)
+	if err := c.Conn.Send(ictx, req); err != nil {
+		return c.failed(r, err)
 	}
 	rep, t3, err := c.recvReply(ictx, req.Seq, wire.Reply, wire.Error)
 	if err != nil {
-		return c.failed(&r, err)
+		return c.failed(r, err)
 	}
-	c.fill(&r, rep, t3)
-	return r, nil
+	c.fill(r, rep, t3)
+	return nil
 }
 
 // recvReply waits for the reply to request seq, of one of the given kinds,
@@ -348,8 +366,8 @@ func headerAge(s *sensor.Sample) (age time.Duration, ok bool) {
 	return age, true
 }
 
-// failed marks r lost (deadline) or failed (anything else).
-func (c *client) failed(r *metrics.Record, err error) (metrics.Record, error) {
+// failed marks r lost (deadline) or failed (anything else, returned).
+func (c *client) failed(r *metrics.Record, err error) error {
 	r.Status = metrics.Error
 	if errors.Is(err, context.DeadlineExceeded) {
 		r.Status = metrics.Lost
@@ -361,7 +379,7 @@ func (c *client) failed(r *metrics.Record, err error) (metrics.Record, error) {
 		r.Err = fmt.Sprintf("no reply within %v", c.Timeout)
 	}
 	r.ClockOffset, r.ClockError = c.offsetAt(r.T0)
-	return *r, err
+	return err
 }
 
 // fill completes r from the reply received at t3.

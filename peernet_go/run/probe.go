@@ -11,6 +11,10 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
+// connectRetry is how often the opening probe is resent while the server
+// does not answer.
+const connectRetry = 250 * time.Millisecond
+
 // ErrNoServer is returned when the server never answers the opening probes.
 var ErrNoServer = errors.New("no reply from the server")
 
@@ -39,8 +43,16 @@ type ntpAnswer struct {
 // clock measurement of the chosen mode.
 func (c *client) connect(ctx context.Context) error {
 	deadline := time.Now().Add(c.Connect)
+	// Probes are resent: a transport may drop what was sent before the
+	// server was listening (MQTT before the subscription, UDP before the
+	// bind), and a late answer to an earlier probe is skipped as stale.
+	retry := min(c.Timeout, connectRetry)
 	for {
-		pctx, cancel := context.WithDeadline(ctx, deadline)
+		attempt := time.Now().Add(retry)
+		if attempt.After(deadline) {
+			attempt = deadline
+		}
+		pctx, cancel := context.WithDeadline(ctx, attempt)
 		p, _, err := c.probe(pctx, "")
 		cancel()
 		if err == nil {

@@ -88,7 +88,9 @@ func serveQueued(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		if inflight > 0 {
 			wait = replyPoll
 		}
-		req, t1, received, err := receive(ctx, o, &st, wait)
+		rctx, cancel := context.WithTimeout(ctx, wait)
+		req, t1, received, err := receive(ctx, rctx, o, &st)
+		cancel()
 		if err != nil {
 			return st, err
 		}

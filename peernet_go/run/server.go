@@ -68,8 +68,13 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 		return serveQueued(ctx, o)
 	}
 	rep := wire.Frame{}
+	// Deadlines for receiving (the idle wake-up) and replying, without a
+	// timer per request.
+	idle, replies := newDeadlines(ctx, time.Second), newDeadlines(ctx, DefaultTimeout)
+	defer idle.stop()
+	defer replies.stop()
 	for ctx.Err() == nil && (o.Iterations == 0 || st.Requests < o.Iterations) {
-		req, t1, _, err := receive(ctx, o, &st, time.Second)
+		req, t1, _, err := receive(ctx, idle.get(), o, &st)
 		if err != nil {
 			return st, err
 		}
@@ -106,9 +111,7 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 			continue
 		}
 		rep.Times.ServerSend = o.Clock.Now()
-		sctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-		err = o.Conn.Send(sctx, &rep)
-		cancel()
+		err = o.Conn.Send(replies.get(), &rep)
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(o.Log, "server: replying to %v %d: %v\n", req.Kind, req.Seq, err)
 		}
@@ -116,14 +119,12 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 	return st, nil
 }
 
-// receive waits up to wait for the next frame and stamps its arrival on the
-// server's clock and on the monotonic clock. It returns a nil frame, and no
-// error, when nothing usable arrived (idle, a bad frame, ctx ended: the
-// caller checks its loop condition); an error only when the connection
+// receive waits for the next frame until rctx ends, and stamps its arrival
+// on the server's clock and on the monotonic clock. It returns a nil frame,
+// and no error, when nothing usable arrived (idle, a bad frame, ctx ended:
+// the caller checks its loop condition); an error only when the connection
 // failed.
-func receive(ctx context.Context, o ServerOptions, st *ServerStats, wait time.Duration) (*wire.Frame, int64, time.Time, error) {
-	rctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
+func receive(ctx, rctx context.Context, o ServerOptions, st *ServerStats) (*wire.Frame, int64, time.Time, error) {
 	req, err := o.Conn.Recv(rctx)
 	t1, received := o.Clock.Now(), time.Now()
 	if err == nil {

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"plot":     {"write histograms for a results directory", plotCmd},
 		"bag":      {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
 		"baseline": {"raw transport ping-pong without the profiler", baselineCmd},
+		"matrix":   {"compare transports × payload sizes on loopback", matrixCmd},
 		"version":  {"print the version", versionCmd},
 	}
 }
@@ -122,7 +123,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "plot", "bag", "baseline", "version"} {
+	for _, name := range []string{"server", "client", "bench", "plot", "bag", "baseline", "matrix", "version"} {
 		fmt.Fprintf(w, "  %-9s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `

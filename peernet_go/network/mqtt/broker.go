@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"net"
+	"sync"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -40,8 +42,14 @@ func startBroker(addr string, o *Options) (*broker, error) {
 		srv.Close()
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
-	l := listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: "peernet", Address: addr})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("embedded broker: %w", err)
+	}
+	l := &listener{ln: ln, conns: map[net.Conn]struct{}{}}
 	if err := srv.AddListener(l); err != nil {
+		ln.Close()
 		srv.Close()
 		return nil, fmt.Errorf("embedded broker on %s: %w", addr, err)
 	}
@@ -54,6 +62,78 @@ func startBroker(addr string, o *Options) (*broker, error) {
 
 // Close stops the broker and disconnects its clients.
 func (b *broker) Close() error { return b.srv.Close() }
+
+// listener is the embedded broker's TCP listener. Unlike mochi's own, it
+// stops accepting before it disconnects the clients, and it closes every
+// connection it accepted, also those still in their MQTT handshake: a
+// client that reconnects while the broker shuts down is refused at once
+// instead of waiting for a CONNACK that never comes.
+type listener struct {
+	ln net.Listener
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+var _ listeners.Listener = (*listener)(nil)
+
+// ID names the listener.
+func (l *listener) ID() string { return "peernet" }
+
+// Address returns the address the listener is bound to.
+func (l *listener) Address() string { return l.ln.Addr().String() }
+
+// Protocol returns "tcp".
+func (l *listener) Protocol() string { return "tcp" }
+
+// Init does nothing: the socket was bound by startBroker, which reports
+// its errors.
+func (l *listener) Init(*slog.Logger) error { return nil }
+
+// Serve accepts connections and hands each to the broker until Close.
+func (l *listener) Serve(establish listeners.EstablishFn) {
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			c.Close()
+			return
+		}
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+		go func() {
+			_ = establish(l.ID(), c) // runs until the client disconnects
+			l.mu.Lock()
+			delete(l.conns, c)
+			l.mu.Unlock()
+			c.Close()
+		}()
+	}
+}
+
+// Close stops accepting, disconnects the broker's clients and closes any
+// connection still open.
+func (l *listener) Close(closeClients listeners.CloseFn) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.ln.Close()
+	closeClients(l.ID())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
+}
 
 // access is the embedded broker's authentication: anyone when no username
 // is configured, otherwise exactly the configured username and password.

@@ -131,6 +131,12 @@ func (c *conn) connect(ctx context.Context, id string) error {
 	case err := <-c.subscribed:
 		return err
 	case <-ctx.Done():
+		c.stateMu.Lock()
+		last := c.lastErr
+		c.stateMu.Unlock()
+		if last != nil {
+			return fmt.Errorf("subscribing to %s (%v): %w", c.subTopic, last, ctx.Err())
+		}
 		return fmt.Errorf("subscribing to %s: %w", c.subTopic, ctx.Err())
 	}
 }
@@ -200,11 +206,15 @@ func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration) 
 }
 
 // permanent reports connection errors that retrying cannot cure: refused
-// credentials or identifiers, and certificates that do not verify.
+// credentials or identifiers, certificates that do not verify, and TLS
+// alerts from the broker (such as "certificate required").
 func permanent(err error) bool {
-	var cv *tls.CertificateVerificationError
-	var rec tls.RecordHeaderError
-	return errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword) ||
+	var (
+		cv    *tls.CertificateVerificationError
+		rec   tls.RecordHeaderError
+		alert tls.AlertError
+	)
+	return errors.As(err, &alert) || errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword) ||
 		errors.Is(err, packets.ErrorRefusedNotAuthorised) ||
 		errors.Is(err, packets.ErrorRefusedIDRejected) ||
 		errors.Is(err, packets.ErrorRefusedBadProtocolVersion) ||
@@ -212,14 +222,15 @@ func permanent(err error) bool {
 }
 
 // onConnect runs, in a goroutine of paho's, after every successful
-// connection: the session is clean, so it subscribes again. The first
-// result goes to connect; after a reconnection a failed subscription is
-// tried again every reconnect_max while the connection stays open.
+// connection: the session is clean, so it subscribes again, and tries again
+// every reconnect_max while the connection stays open. The first
+// subscription that succeeds, or one the broker refuses, is reported to
+// connect; a subscription cut short by a lost connection is left to the
+// next onConnect.
 func (c *conn) onConnect(cli paho.Client) {
 	c.stateMu.Lock()
 	c.connects++
-	first := c.connects == 1
-	if !first {
+	if c.connects > 1 {
 		c.reconnects.Add(1)
 	}
 	c.stateMu.Unlock()
@@ -228,11 +239,14 @@ func (c *conn) onConnect(cli paho.Client) {
 		c.stateMu.Lock()
 		c.setState(err == nil && cli.IsConnectionOpen(), err)
 		c.stateMu.Unlock()
-		if first {
-			c.subscribed <- err
+		if err == nil || errors.Is(err, errRefused) {
+			select {
+			case c.subscribed <- err:
+			default:
+			}
 			return
 		}
-		if err == nil || !cli.IsConnectionOpen() {
+		if !cli.IsConnectionOpen() {
 			return
 		}
 		select {
@@ -242,6 +256,9 @@ func (c *conn) onConnect(cli paho.Client) {
 		}
 	}
 }
+
+// errRefused marks a subscription the broker refused.
+var errRefused = errors.New("refused by the broker")
 
 // subscribe subscribes to the conn's topic (filter) and waits for the
 // broker's answer.
@@ -254,7 +271,7 @@ func (c *conn) subscribe(cli paho.Client) error {
 		return fmt.Errorf("subscribing to %s: %w", c.subTopic, tok.Error())
 	}
 	if st, ok := tok.(*paho.SubscribeToken); ok && st.Result()[c.subTopic] == 0x80 {
-		return fmt.Errorf("subscribing to %s: refused by the broker", c.subTopic)
+		return fmt.Errorf("subscribing to %s: %w", c.subTopic, errRefused)
 	}
 	return nil
 }

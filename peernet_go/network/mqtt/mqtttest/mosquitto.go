@@ -48,7 +48,8 @@ type Broker struct {
 // listener, anonymous access, set_tcp_nodelay, no persistence, then the
 // extra lines, which therefore apply to the listener (e.g. "cafile ...",
 // "require_certificate true") — starts the broker and waits until it
-// accepts connections. The broker is killed when t ends. When the binary
+// accepts connections. The broker runs as the test's user and is killed
+// when t ends. When the binary
 // is missing the test is skipped, naming the package to install.
 func Mosquitto(t testing.TB, extra ...string) *Broker {
 	t.Helper()
@@ -64,6 +65,11 @@ func Mosquitto(t testing.TB, extra ...string) *Broker {
 		"log_dest stderr",
 		"log_type error",
 	}, extra...)
+	if os.Geteuid() == 0 {
+		// mosquitto started as root drops to user "mosquitto", which
+		// could not read the test's files (certificates, password file).
+		lines = append(lines, "user root")
+	}
 	b.conf = filepath.Join(t.TempDir(), "mosquitto.conf")
 	if err := os.WriteFile(b.conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)

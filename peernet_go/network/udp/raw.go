@@ -1,0 +1,242 @@
+package udp
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/network"
+)
+
+// The raw baseline is a bare Go UDP ping-pong: no fragment header, no
+// frame, no reassembly. One setup datagram starts a run — rawMagic, the
+// request size, the reply size, the datagram size and a nonce (24 bytes),
+// echoed by the server as the acknowledgement. After that the client sends
+// each payload as consecutive datagrams of at most payload_size bytes, and
+// the server, once it has received as many bytes as a request holds,
+// answers with the reply cut the same way; an empty payload or reply is
+// one empty datagram. This is the simplest scheme that carries payloads
+// larger than a datagram; it has no loss recovery, so a lost datagram
+// ends the run with a timeout. (A payload that is itself a 24-byte setup
+// datagram would start a new run.)
+const (
+	rawMagic     = "PNUDPr1\x00"
+	rawSetupSize = 24
+	// rawSetupRetry is how long RawPing waits for the setup's
+	// acknowledgement before it sends the setup again.
+	rawSetupRetry = 250 * time.Millisecond
+	// rawMaxPeers bounds the clients RawServe remembers.
+	rawMaxPeers = 1024
+)
+
+func isSetup(b []byte) bool { return len(b) == rawSetupSize && string(b[:8]) == rawMagic }
+
+// rawPeer is what RawServe keeps per client.
+type rawPeer struct {
+	request, chunk, got int
+	reply               []byte
+}
+
+// RawServe answers raw UDP pings on the server device's port until ctx
+// ends, then returns nil. It serves any number of clients, told apart by
+// their addresses.
+func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
+	o, err := t.options(cfg)
+	if err != nil {
+		return err
+	}
+	addr, err := serverAddr(cfg, self, o)
+	if err != nil {
+		return fmt.Errorf("udp raw serve: %w", err)
+	}
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", addr)
+	if err != nil {
+		return fmt.Errorf("udp raw serve: %w", err)
+	}
+	uc := pc.(*net.UDPConn)
+	defer uc.Close()
+	setBuffers(uc, o.ReadBuffer, o.WriteBuffer)
+	stop := context.AfterFunc(ctx, func() { uc.SetReadDeadline(aLongTimeAgo) })
+	defer stop()
+
+	peers := map[netip.AddrPort]*rawPeer{}
+	buf := make([]byte, MaxDatagram+1)
+	for {
+		n, from, err := uc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("udp raw serve %s: %w", addr, err)
+		}
+		b := buf[:n]
+		if isSetup(b) {
+			le := binary.LittleEndian
+			req, rep, chunk := int(le.Uint32(b[8:])), int(le.Uint32(b[12:])), int(le.Uint32(b[16:]))
+			if req > o.MaxFrame || rep > o.MaxFrame || chunk < 1 || chunk > MaxDatagram {
+				continue // refuse: no acknowledgement
+			}
+			if len(peers) >= rawMaxPeers {
+				clear(peers)
+			}
+			peers[from] = &rawPeer{request: req, chunk: chunk, reply: make([]byte, rep)}
+			uc.WriteToUDPAddrPort(b, from)
+			continue
+		}
+		p := peers[from]
+		if p == nil {
+			continue
+		}
+		p.got += n
+		if p.got < p.request {
+			continue
+		}
+		p.got = 0
+		rawWrite(p.reply, p.chunk, func(d []byte) error {
+			_, err := uc.WriteToUDPAddrPort(d, from)
+			return err
+		}) // a lost reply is the client's timeout
+	}
+}
+
+// rawWrite sends b as consecutive datagrams of at most chunk bytes, or as
+// one empty datagram.
+func rawWrite(b []byte, chunk int, write func([]byte) error) error {
+	if len(b) == 0 {
+		return write(b)
+	}
+	for off := 0; off < len(b); off += chunk {
+		if err := write(b[off:min(off+chunk, len(b))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RawPing runs a raw UDP ping-pong against RawServe: after one setup
+// exchange, each iteration sends p.Payload and reads until the whole reply
+// is in; its round trip is timed with the monotonic clock.
+func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
+	if p.Iterations <= 0 {
+		return nil, fmt.Errorf("udp raw ping: iterations: %d, want > 0", p.Iterations)
+	}
+	r, err := t.dialRaw(ctx, cfg, self, p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return r.ping(ctx, p.Payload, p.Iterations, make([]time.Duration, 0, p.Iterations))
+}
+
+// rawClient is the client end of a raw run, set up and acknowledged.
+type rawClient struct {
+	uc        *net.UDPConn
+	addr      string
+	chunk     int
+	replySize int
+	timeout   time.Duration
+	buf       []byte
+}
+
+// dialRaw connects to a RawServe peer and sets up a run of p's sizes.
+func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
+	if err := clientCheck(cfg, self); err != nil {
+		return nil, fmt.Errorf("udp raw ping: %w", err)
+	}
+	o, err := t.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
+		return nil, fmt.Errorf("udp raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
+	case len(p.Payload) > o.MaxFrame:
+		return nil, fmt.Errorf("udp raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
+	case p.Timeout < 0:
+		return nil, fmt.Errorf("udp raw ping: timeout %v is negative", p.Timeout)
+	}
+	r := &rawClient{addr: cfg.ServerAddr(), chunk: o.PayloadSize, replySize: p.ReplySize, timeout: p.Timeout, buf: make([]byte, MaxDatagram+1)}
+	if r.timeout == 0 {
+		r.timeout = network.DefaultPingTimeout
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "udp", r.addr)
+	if err != nil {
+		return nil, fmt.Errorf("udp raw ping %s: %w", r.addr, err)
+	}
+	r.uc = nc.(*net.UDPConn)
+	setBuffers(r.uc, o.ReadBuffer, o.WriteBuffer)
+	if err := r.setup(ctx, len(p.Payload)); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// setup sends the setup datagram until RawServe acknowledges it.
+func (r *rawClient) setup(ctx context.Context, request int) error {
+	setup := make([]byte, rawSetupSize)
+	copy(setup, rawMagic)
+	le := binary.LittleEndian
+	le.PutUint32(setup[8:], uint32(request))
+	le.PutUint32(setup[12:], uint32(r.replySize))
+	le.PutUint32(setup[16:], uint32(r.chunk))
+	le.PutUint32(setup[20:], randID())
+	deadline := time.Now().Add(r.timeout)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("udp raw ping %s: %w", r.addr, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("udp raw ping %s: no raw server answered within %v (is RawServe running there?)", r.addr, r.timeout)
+		}
+		r.uc.Write(setup) // a refused write shows as a missing answer
+		r.uc.SetReadDeadline(time.Now().Add(rawSetupRetry))
+		for {
+			n, err := r.uc.Read(r.buf)
+			if err != nil {
+				break
+			}
+			if string(r.buf[:n]) == string(setup) {
+				return nil
+			}
+		}
+	}
+}
+
+// ping runs n round trips of payload and appends their times to rtts.
+func (r *rawClient) ping(ctx context.Context, payload []byte, n int, rtts []time.Duration) ([]time.Duration, error) {
+	write := func(d []byte) error { _, err := r.uc.Write(d); return err }
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return rtts, fmt.Errorf("udp raw ping %s: %w", r.addr, err)
+		}
+		t0 := time.Now()
+		r.uc.SetReadDeadline(t0.Add(r.timeout))
+		if err := rawWrite(payload, r.chunk, write); err != nil {
+			return rtts, fmt.Errorf("udp raw ping %s: iteration %d: send: %w", r.addr, i, err)
+		}
+		for got := 0; ; {
+			m, err := r.uc.Read(r.buf)
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					err = fmt.Errorf("no whole reply within %v (%d of %d bytes)", r.timeout, got, r.replySize)
+				}
+				return rtts, fmt.Errorf("udp raw ping %s: iteration %d: %w", r.addr, i, err)
+			}
+			if got += m; got >= r.replySize {
+				break
+			}
+		}
+		rtts = append(rtts, time.Since(t0))
+	}
+	return rtts, nil
+}
+
+func (r *rawClient) close() { r.uc.Close() }
