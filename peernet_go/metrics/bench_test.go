@@ -37,7 +37,7 @@ func BenchmarkCSVWriterWrite(b *testing.B) {
 	_ = w.Close()
 }
 
-// BenchmarkCSVBaselineEncodingCSV writes the same 21 fields with
+// BenchmarkCSVBaselineEncodingCSV writes the same 23 fields with
 // encoding/csv and strconv, the straightforward way.
 func BenchmarkCSVBaselineEncodingCSV(b *testing.B) {
 	w := csv.NewWriter(io.Discard)
@@ -53,7 +53,7 @@ func BenchmarkCSVBaselineEncodingCSV(b *testing.B) {
 			strconv.FormatFloat(metrics.Throughput(r.DownloadBytes, r.Download), 'f', -1, 64),
 			secs(r.Preprocess), secs(r.Postprocess), secs(r.Queue), secs(r.Server), secs(r.RTT),
 			secs(r.ClockOffset), secs(r.ClockError), secs(r.Lag), "", r.Topic, r.Status.String(),
-			strconv.FormatBool(r.Warmup),
+			strconv.FormatBool(r.Warmup), strconv.FormatInt(r.UploadPackets, 10), strconv.FormatInt(r.DownloadPackets, 10),
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -87,6 +87,7 @@ func BenchmarkJSONBaselineEncodingJSON(b *testing.B) {
 		ClockOffset, ClockError, Lag                      float64
 		Status                                            string
 		Warmup                                            bool
+		UploadPackets, DownloadPackets                    int64
 		T0, T1, T2, T3                                    int64
 	}
 	enc := json.NewEncoder(io.Discard)
@@ -100,7 +101,7 @@ func BenchmarkJSONBaselineEncodingJSON(b *testing.B) {
 			metrics.Throughput(r.UploadBytes, r.Upload), metrics.Throughput(r.DownloadBytes, r.Download),
 			r.Preprocess.Seconds(), r.Postprocess.Seconds(), r.Queue.Seconds(), r.Server.Seconds(), r.RTT.Seconds(),
 			r.ClockOffset.Seconds(), r.ClockError.Seconds(), r.Lag.Seconds(), r.Status.String(), r.Warmup,
-			r.T0, r.T1, r.T2, r.T3,
+			r.UploadPackets, r.DownloadPackets, r.T0, r.T1, r.T2, r.T3,
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -42,6 +42,8 @@ const (
 	colTopic
 	colStatus
 	colWarmup
+	colUploadPackets
+	colDownloadPackets
 	numColumns
 )
 
@@ -50,20 +52,23 @@ var csvColumns = [numColumns]string{
 	"upload-bytes", "download-bytes", "upload-throughput", "download-throughput",
 	"preprocessing", "postprocessing", "queue", "server", "rtt",
 	"clock-offset", "clock-error", "lag", "header-age", "topic", "status", "warmup",
+	"upload-packets", "download-packets",
 }
 
 // CSVColumns returns data.csv's column names in file order. The first nine
-// are PEERNet's (less its pickled "logger" sizes).
+// are PEERNet's (less its pickled "logger" sizes); columns added later come
+// last, and the reader accepts files without them.
 func CSVColumns() []string { return append([]string(nil), csvColumns[:]...) }
 
 // Replied reports whether the record's reply arrived, so that its reply-side
-// fields (upload, server stages, download, rtt, download bytes) are known:
-// true for OK records and for error replies from the server (T3 set, or an
-// RTT read back from data.csv).
+// fields (upload, server stages, download, rtt, download bytes and packets)
+// are known: true for OK records and for error replies from the server (T3
+// set, or an RTT read back from data.csv).
 func (r *Record) Replied() bool { return r.Status == OK || r.T3 != 0 || r.RTT != 0 }
 
 // AppendCSV appends r as one data.csv row, newline included. Durations are
-// seconds with nine decimals (exact to the nanosecond), bytes integers and
+// seconds with nine decimals (exact to the nanosecond), bytes and packets
+// integers (packets are 0 on transports that do not count them) and
 // throughputs bit/s; cells a lost or failed iteration cannot know are empty
 // (see Replied), as are a throughput whose delay is not positive, header-age
 // unless HasHeaderAge, and an empty topic.
@@ -126,6 +131,12 @@ func AppendCSV(b []byte, r *Record) []byte {
 	b = append(b, r.Status.String()...)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Warmup)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.UploadPackets, 10)
+	b = append(b, ',')
+	if replied {
+		b = strconv.AppendInt(b, r.DownloadPackets, 10)
+	}
 	return append(b, '\n')
 }
 
@@ -474,9 +485,9 @@ func setField(r *Record, k int, s string) error {
 	case colDownload:
 		r.Download, err = parseSeconds(s)
 	case colUploadBytes:
-		r.UploadBytes, err = parseBytes(s)
+		r.UploadBytes, err = parseCount(s, "byte")
 	case colDownloadBytes:
-		r.DownloadBytes, err = parseBytes(s)
+		r.DownloadBytes, err = parseCount(s, "byte")
 	case colUploadThroughput, colDownloadThroughput:
 		if _, perr := strconv.ParseFloat(s, 64); perr != nil {
 			return fmt.Errorf("invalid bit/s %q", s)
@@ -506,6 +517,10 @@ func setField(r *Record, k int, s string) error {
 		r.Status, err = ParseStatus(s)
 	case colWarmup:
 		r.Warmup, err = strconv.ParseBool(s)
+	case colUploadPackets:
+		r.UploadPackets, err = parseCount(s, "packet")
+	case colDownloadPackets:
+		r.DownloadPackets, err = parseCount(s, "packet")
 	}
 	if numErr, ok := errors.AsType[*strconv.NumError](err); ok {
 		return fmt.Errorf("invalid number %q: %w", s, numErr.Err)
@@ -513,18 +528,19 @@ func setField(r *Record, k int, s string) error {
 	return err
 }
 
-func parseBytes(s string) (int64, error) {
+// parseCount reads a non-negative count of what ("byte", "packet").
+func parseCount(s, what string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		// PEERNet sizes may be written as floats ("767.0").
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
-			return 0, fmt.Errorf("invalid byte count %q", s)
+			return 0, fmt.Errorf("invalid %s count %q", what, s)
 		}
 		n = int64(f)
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("negative byte count %d", n)
+		return 0, fmt.Errorf("negative %s count %d", what, n)
 	}
 	return n, nil
 }

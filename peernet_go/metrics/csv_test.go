@@ -18,7 +18,7 @@ import (
 
 const csvHeader = "iteration,sensing,upload,inference,download,upload-bytes,download-bytes," +
 	"upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt," +
-	"clock-offset,clock-error,lag,header-age,topic,status,warmup\n"
+	"clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets\n"
 
 // okRecord is a complete iteration: 1 KiB up in 1 ms, 100 B down in 0.5 ms.
 func okRecord(i int) metrics.Record {
@@ -40,11 +40,12 @@ func TestCSVWriterRows(t *testing.T) {
 	lost := metrics.Record{
 		Iteration: 1, Status: metrics.Lost, Err: "no reply within 5s", Sensing: time.Microsecond,
 		UploadBytes: 1024, ClockOffset: time.Millisecond, ClockError: 2 * time.Microsecond,
-		Lag: 3 * time.Millisecond, T0: 5,
+		Lag: 3 * time.Millisecond, T0: 5, UploadPackets: 1, DownloadPackets: 2, // partial reply: not written
 	}
 	ros := okRecord(2)
 	ros.Topic, ros.HeaderAge, ros.HasHeaderAge, ros.Warmup = "/cam,front", -2*time.Millisecond, true, true
 	ros.Upload = -time.Millisecond // skewed clocks: no upload throughput
+	ros.UploadPackets, ros.DownloadPackets = 1, 1
 	for _, r := range []*metrics.Record{&ok, &lost, &ros} {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
@@ -55,10 +56,10 @@ func TestCSVWriterRows(t *testing.T) {
 	}
 	want := csvHeader +
 		"0,0.000012345,0.001000000,0.002000000,0.000500000,1024,100,8192000,1600000," +
-		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false\n" +
-		"1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false\n" +
+		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false,0,0\n" +
+		"1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false,1,\n" +
 		"2,0.000012345,-0.001000000,0.002000000,0.000500000,1024,100,,1600000," +
-		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,-0.002000000,\"/cam,front\",ok,true\n"
+		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,-0.002000000,\"/cam,front\",ok,true,1,1\n"
 	if got := buf.String(); got != want {
 		t.Fatalf("data.csv:\n%s\nwant:\n%s", got, want)
 	}
@@ -162,7 +163,8 @@ type view struct {
 	Err                                                            string
 	Sensing, Upload, Queue, Preprocess, Inference, Postprocess     time.Duration
 	Server, Download, RTT, ClockOffset, ClockError, Lag, HeaderAge time.Duration
-	UploadBytes, DownloadBytes, T0, T1, T2, T3, LogTime            int64
+	UploadBytes, DownloadBytes, UploadPackets, DownloadPackets     int64
+	T0, T1, T2, T3, LogTime                                        int64
 	Topic                                                          string
 	HasHeaderAge                                                   bool
 }
@@ -172,7 +174,8 @@ func toView(r metrics.Record) view {
 		r.Iteration, r.Warmup, r.Status, r.Err,
 		r.Sensing, r.Upload, r.Queue, r.Preprocess, r.Inference, r.Postprocess,
 		r.Server, r.Download, r.RTT, r.ClockOffset, r.ClockError, r.Lag, r.HeaderAge,
-		r.UploadBytes, r.DownloadBytes, r.T0, r.T1, r.T2, r.T3, r.LogTime,
+		r.UploadBytes, r.DownloadBytes, r.UploadPackets, r.DownloadPackets,
+		r.T0, r.T1, r.T2, r.T3, r.LogTime,
 		r.Topic, r.HasHeaderAge,
 	}
 }
@@ -187,7 +190,7 @@ func csvView(r metrics.Record) view {
 		r.HeaderAge = 0
 	}
 	if !replied {
-		r.Upload, r.Inference, r.Download, r.DownloadBytes = 0, 0, 0, 0
+		r.Upload, r.Inference, r.Download, r.DownloadBytes, r.DownloadPackets = 0, 0, 0, 0, 0
 		r.Preprocess, r.Postprocess, r.Queue, r.Server, r.RTT = 0, 0, 0, 0, 0
 	}
 	r.Topic = strings.NewReplacer("\r", " ", "\n", " ").Replace(r.Topic)
@@ -202,33 +205,38 @@ func genDuration(t *rapid.T, label string) time.Duration {
 	).Draw(t, label))
 }
 
+// genPackets draws packet counts: 0 (not counted), a few, or any.
+var genPackets = rapid.OneOf(rapid.Just(int64(0)), rapid.Int64Range(1, 100), rapid.Int64Min(0))
+
 func genRecord(t *rapid.T) metrics.Record {
 	r := metrics.Record{
-		Iteration:     rapid.IntRange(0, math.MaxInt32).Draw(t, "iteration"),
-		Status:        metrics.Status(rapid.IntRange(0, 2).Draw(t, "status")),
-		Warmup:        rapid.Bool().Draw(t, "warmup"),
-		Err:           rapid.String().Draw(t, "err"),
-		Sensing:       genDuration(t, "sensing"),
-		Upload:        genDuration(t, "upload"),
-		Queue:         genDuration(t, "queue"),
-		Preprocess:    genDuration(t, "pre"),
-		Inference:     genDuration(t, "inference"),
-		Postprocess:   genDuration(t, "post"),
-		Server:        genDuration(t, "server"),
-		Download:      genDuration(t, "download"),
-		RTT:           genDuration(t, "rtt"),
-		UploadBytes:   rapid.Int64Min(0).Draw(t, "ub"),
-		DownloadBytes: rapid.Int64Min(0).Draw(t, "db"),
-		ClockOffset:   genDuration(t, "offset"),
-		ClockError:    genDuration(t, "clockerr"),
-		Lag:           genDuration(t, "lag"),
-		T0:            rapid.Int64().Draw(t, "t0"),
-		T1:            rapid.Int64().Draw(t, "t1"),
-		T2:            rapid.Int64().Draw(t, "t2"),
-		T3:            rapid.Int64().Draw(t, "t3"),
-		Topic:         rapid.String().Draw(t, "topic"),
-		LogTime:       rapid.Int64().Draw(t, "logtime"),
-		HasHeaderAge:  rapid.Bool().Draw(t, "hasage"),
+		Iteration:       rapid.IntRange(0, math.MaxInt32).Draw(t, "iteration"),
+		Status:          metrics.Status(rapid.IntRange(0, 2).Draw(t, "status")),
+		Warmup:          rapid.Bool().Draw(t, "warmup"),
+		Err:             rapid.String().Draw(t, "err"),
+		Sensing:         genDuration(t, "sensing"),
+		Upload:          genDuration(t, "upload"),
+		Queue:           genDuration(t, "queue"),
+		Preprocess:      genDuration(t, "pre"),
+		Inference:       genDuration(t, "inference"),
+		Postprocess:     genDuration(t, "post"),
+		Server:          genDuration(t, "server"),
+		Download:        genDuration(t, "download"),
+		RTT:             genDuration(t, "rtt"),
+		UploadBytes:     rapid.Int64Min(0).Draw(t, "ub"),
+		DownloadBytes:   rapid.Int64Min(0).Draw(t, "db"),
+		UploadPackets:   genPackets.Draw(t, "up"),
+		DownloadPackets: genPackets.Draw(t, "dp"),
+		ClockOffset:     genDuration(t, "offset"),
+		ClockError:      genDuration(t, "clockerr"),
+		Lag:             genDuration(t, "lag"),
+		T0:              rapid.Int64().Draw(t, "t0"),
+		T1:              rapid.Int64().Draw(t, "t1"),
+		T2:              rapid.Int64().Draw(t, "t2"),
+		T3:              rapid.Int64().Draw(t, "t3"),
+		Topic:           rapid.String().Draw(t, "topic"),
+		LogTime:         rapid.Int64().Draw(t, "logtime"),
+		HasHeaderAge:    rapid.Bool().Draw(t, "hasage"),
 	}
 	if r.HasHeaderAge {
 		r.HeaderAge = genDuration(t, "age")
@@ -291,7 +299,8 @@ func TestReadCSVColumnOrderAndPEERNet(t *testing.T) {
 	}
 	r := got[0]
 	if r.Status != metrics.OK || r.Sensing != 3882647*time.Nanosecond || r.Download != 93937*time.Nanosecond ||
-		r.UploadBytes != 503234 || r.DownloadBytes != 767 || r.Inference != 369077206*time.Nanosecond {
+		r.UploadBytes != 503234 || r.DownloadBytes != 767 || r.Inference != 369077206*time.Nanosecond ||
+		r.UploadPackets != 0 || r.DownloadPackets != 0 {
 		t.Fatalf("PEERNet row read as %+v", r)
 	}
 }
@@ -306,6 +315,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"bad seconds", "iteration,upload\n0,0.1\n1,abc\n", `metrics: data.csv line 3, column upload: invalid seconds "abc"`},
 		{"bad status", "iteration,status\n0,fine\n", `metrics: data.csv line 2, column status: metrics: unknown status "fine"`},
 		{"bad bytes", "iteration,upload-bytes\n0,-5\n", `metrics: data.csv line 2, column upload-bytes: negative byte count -5`},
+		{"bad packets", "iteration,download-packets\n0,-1\n", `metrics: data.csv line 2, column download-packets: negative packet count -1`},
+		{"fractional packets", "iteration,upload-packets\n0,1.5\n", `metrics: data.csv line 2, column upload-packets: invalid packet count "1.5"`},
 		{"bad iteration", "iteration,upload\nx,1\n", `metrics: data.csv line 2, column iteration: invalid number "x": invalid syntax`},
 		{"empty iteration", "iteration,upload\n,1\n", `metrics: data.csv line 2, column iteration: empty`},
 		{"short row", "iteration,upload\n0\n", `metrics: data.csv line 2: wrong number of fields`},
@@ -346,6 +357,50 @@ func TestReadCSVContinuesPastBadRow(t *testing.T) {
 	}
 }
 
+// oldCSVHeader is data.csv's header before the packet columns.
+const oldCSVHeader = "iteration,sensing,upload,inference,download,upload-bytes,download-bytes," +
+	"upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt," +
+	"clock-offset,clock-error,lag,header-age,topic,status,warmup\n"
+
+func TestReadCSVWithoutPacketColumns(t *testing.T) {
+	ok := okRecord(0)
+	ok.UploadPackets, ok.DownloadPackets = 45, 1
+	row := metrics.AppendCSV(nil, &ok)
+	// The same row in a file written before the packet columns existed.
+	old := oldCSVHeader + strings.TrimSuffix(string(row), ",45,1\n") + "\n"
+	if old == oldCSVHeader+string(row) {
+		t.Fatalf("row %q does not end with its packet counts", row)
+	}
+	n := 0
+	for rec, err := range metrics.ReadCSV(strings.NewReader(old)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ok
+		want.UploadPackets, want.DownloadPackets = 0, 0
+		if csvView(*rec) != csvView(want) {
+			t.Fatalf("old row:\n got %+v\nwant %+v", toView(*rec), csvView(want))
+		}
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("read %d records, want 1", n)
+	}
+}
+
+func TestAppendAllocs(t *testing.T) {
+	r := okRecord(0)
+	r.Topic, r.HasHeaderAge, r.HeaderAge = "/cam,front", true, time.Millisecond
+	r.UploadPackets, r.DownloadPackets = 45, 1
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf = metrics.AppendCSV(buf[:0], &r) }); n != 0 {
+		t.Errorf("AppendCSV: %v allocs per row, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { buf = metrics.AppendJSON(buf[:0], &r) }); n != 0 {
+		t.Errorf("AppendJSON: %v allocs per record, want 0", n)
+	}
+}
+
 func TestCSVReaderEOF(t *testing.T) {
 	cr, err := metrics.NewCSVReader(strings.NewReader(csvHeader))
 	if err != nil {
@@ -361,8 +416,10 @@ func TestCSVReaderEOF(t *testing.T) {
 // record read re-encodes to a row that reads back the same.
 func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte(csvHeader + "0,0.000012345,0.001000000,0.002000000,0.000500000,1024,100,8192000,1600000," +
-		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false\n"))
-	f.Add([]byte(csvHeader + "1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false\n"))
+		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false,0,0\n"))
+	f.Add([]byte(csvHeader + "1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false,1,\n"))
+	f.Add([]byte(csvHeader + "2,0.000001000,0.001,0,0,65000,40,,,,,,,,0,0,0,,,ok,false,45,1\n"))
+	f.Add([]byte(oldCSVHeader + "1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false\n"))
 	f.Add([]byte("iteration,upload,status\n0,1e-3,error\n1,\"2\",ok\n"))
 	f.Add([]byte("iteration,topic\n0,\"a,\"\"b\"\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {

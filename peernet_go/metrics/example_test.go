@@ -77,16 +77,16 @@ func ExampleCSVWriter() {
 	defer w.Close()
 	r := metrics.Record{Iteration: 0, Status: metrics.OK, Sensing: 5 * time.Microsecond,
 		Upload: time.Millisecond, Download: time.Millisecond / 2, RTT: 2 * time.Millisecond, Server: time.Millisecond / 2,
-		UploadBytes: 1000, DownloadBytes: 100}
+		UploadBytes: 1000, DownloadBytes: 100, UploadPackets: 1, DownloadPackets: 1}
 	if err := w.Write(&r); err != nil {
 		panic(err)
 	}
-	lost := metrics.Record{Iteration: 1, Status: metrics.Lost, Sensing: 4 * time.Microsecond, UploadBytes: 1000}
+	lost := metrics.Record{Iteration: 1, Status: metrics.Lost, Sensing: 4 * time.Microsecond, UploadBytes: 1000, UploadPackets: 1}
 	if err := w.Write(&lost); err != nil {
 		panic(err)
 	}
 	// Output:
-	// iteration,sensing,upload,inference,download,upload-bytes,download-bytes,upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt,clock-offset,clock-error,lag,header-age,topic,status,warmup
-	// 0,0.000005000,0.001000000,0.000000000,0.000500000,1000,100,8000000,1600000,0.000000000,0.000000000,0.000000000,0.000500000,0.002000000,0.000000000,0.000000000,0.000000000,,,ok,false
-	// 1,0.000004000,,,,1000,,,,,,,,,0.000000000,0.000000000,0.000000000,,,lost,false
+	// iteration,sensing,upload,inference,download,upload-bytes,download-bytes,upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt,clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets
+	// 0,0.000005000,0.001000000,0.000000000,0.000500000,1000,100,8000000,1600000,0.000000000,0.000000000,0.000000000,0.000500000,0.002000000,0.000000000,0.000000000,0.000000000,,,ok,false,1,1
+	// 1,0.000004000,,,,1000,,,,,,,,,0.000000000,0.000000000,0.000000000,,,lost,false,1,
 }

@@ -16,13 +16,14 @@ import (
 )
 
 // AppendJSON appends r as one JSON object, without a newline. It has the
-// data.csv columns under the same names (seconds, bytes and bit/s as
-// numbers; cells a lost or failed iteration cannot know, a throughput whose
-// delay is not positive, and a header-age that is not known are null), then
-// "t0" to "t3" (Unix ns integers), "log-time" when set, "error" when set and,
-// when r.Output is not nil, "output-encoding" and "output": the reply
-// embedded as JSON when its encoding is "json", as a string when "text", and
-// otherwise (or when it is not valid JSON or UTF-8) as a base64 string with
+// data.csv columns under the same names and in the same order (seconds,
+// bytes, packets and bit/s as numbers; cells a lost or failed iteration
+// cannot know, a throughput whose delay is not positive, and a header-age
+// that is not known are null; an empty topic is left out), then "t0" to
+// "t3" (Unix ns integers), "log-time" when set, "error" when set and, when
+// r.Output is not nil, "output-encoding" and "output": the reply embedded as
+// JSON when its encoding is "json", as a string when "text", and otherwise
+// (or when it is not valid JSON or UTF-8) as a base64 string with
 // "output-base64": true.
 func AppendJSON(b []byte, r *Record) []byte {
 	replied := r.Replied()
@@ -61,6 +62,14 @@ func AppendJSON(b []byte, r *Record) []byte {
 	b = append(b, r.Status.String()...)
 	b = append(b, `","warmup":`...)
 	b = strconv.AppendBool(b, r.Warmup)
+	b = append(b, `,"upload-packets":`...)
+	b = strconv.AppendInt(b, r.UploadPackets, 10)
+	b = append(b, `,"download-packets":`...)
+	if replied {
+		b = strconv.AppendInt(b, r.DownloadPackets, 10)
+	} else {
+		b = append(b, "null"...)
+	}
 	for i, t := range [4]int64{r.T0, r.T1, r.T2, r.T3} {
 		b = append(b, `,"t`...)
 		b = append(b, byte('0'+i), '"', ':')
@@ -182,6 +191,8 @@ type jsonRecord struct {
 	Topic              string          `json:"topic"`
 	Status             *Status         `json:"status"`
 	Warmup             bool            `json:"warmup"`
+	UploadPackets      *int64          `json:"upload-packets"`
+	DownloadPackets    *int64          `json:"download-packets"`
 	T0                 int64           `json:"t0"`
 	T1                 int64           `json:"t1"`
 	T2                 int64           `json:"t2"`
@@ -233,13 +244,18 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	}
 	out.HasHeaderAge = j.HeaderAge != ""
 	for _, f := range []struct {
-		name string
-		src  *int64
-		dst  *int64
-	}{{"upload-bytes", j.UploadBytes, &out.UploadBytes}, {"download-bytes", j.DownloadBytes, &out.DownloadBytes}} {
+		name, what string
+		src        *int64
+		dst        *int64
+	}{
+		{"upload-bytes", "byte", j.UploadBytes, &out.UploadBytes},
+		{"download-bytes", "byte", j.DownloadBytes, &out.DownloadBytes},
+		{"upload-packets", "packet", j.UploadPackets, &out.UploadPackets},
+		{"download-packets", "packet", j.DownloadPackets, &out.DownloadPackets},
+	} {
 		if f.src != nil {
 			if *f.src < 0 {
-				return fmt.Errorf("metrics: record %q: negative byte count %d", f.name, *f.src)
+				return fmt.Errorf("metrics: record %q: negative %s count %d", f.name, f.what, *f.src)
 			}
 			*f.dst = *f.src
 		}

@@ -23,16 +23,18 @@ func TestAppendJSON(t *testing.T) {
 		`"download-throughput":1600000,"preprocessing":0.000010000,"postprocessing":0.000007000,` +
 		`"queue":0.000003000,"server":0.002100000,"rtt":0.003600000,"clock-offset":-0.250000000,` +
 		`"clock-error":0.000040000,"lag":0.000000000,"header-age":null,"status":"ok","warmup":false,` +
+		`"upload-packets":0,"download-packets":0,` +
 		`"t0":1700000000000000000,"t1":1700000000001000000,"t2":1700000000003100000,"t3":1700000000003600000,` +
 		`"output-encoding":"json","output":{"label":"cat"}}`
 	if got != want {
 		t.Fatalf("AppendJSON:\n%s\nwant:\n%s", got, want)
 	}
 
-	lost := metrics.Record{Iteration: 3, Status: metrics.Lost, Err: "no reply\twithin \"5s\"", UploadBytes: 10}
+	lost := metrics.Record{Iteration: 3, Status: metrics.Lost, Err: "no reply\twithin \"5s\"", UploadBytes: 10,
+		UploadPackets: 7, DownloadPackets: 1}
 	got = string(metrics.AppendJSON(nil, &lost))
 	for _, part := range []string{`"upload":null`, `"rtt":null`, `"download-bytes":null`, `"upload-throughput":null`,
-		`"status":"lost"`, `"error":"no reply\twithin \"5s\""`} {
+		`"upload-packets":7`, `"download-packets":null`, `"status":"lost"`, `"error":"no reply\twithin \"5s\""`} {
 		if !strings.Contains(got, part) {
 			t.Errorf("lost record %s lacks %s", got, part)
 		}
@@ -104,7 +106,9 @@ func TestJSONLWriterAndReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := []metrics.Record{okRecord(0), {Iteration: 1, Status: metrics.Lost, Sensing: time.Millisecond}}
+	udp := okRecord(2)
+	udp.UploadPackets, udp.DownloadPackets = 45, 1
+	recs := []metrics.Record{okRecord(0), {Iteration: 1, Status: metrics.Lost, Sensing: time.Millisecond, UploadPackets: 3}, udp}
 	for i := range recs {
 		if err := w.Write(&recs[i]); err != nil {
 			t.Fatal(err)
@@ -117,8 +121,8 @@ func TestJSONLWriterAndReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := bytes.Count(raw, []byte("\n")); n != 2 {
-		t.Fatalf("%d lines, want 2", n)
+	if n := bytes.Count(raw, []byte("\n")); n != 3 {
+		t.Fatalf("%d lines, want 3", n)
 	}
 	raw = append(raw, "\n{\"iteration\": -1}\n"...)
 	var got []metrics.Record
@@ -130,11 +134,33 @@ func TestJSONLWriterAndReader(t *testing.T) {
 		}
 		got = append(got, *rec)
 	}
-	if len(got) != 2 || toView(got[0]) != toView(recs[0]) || toView(got[1]) != toView(recs[1]) {
-		t.Fatalf("read back %+v", got)
+	if len(got) != len(recs) {
+		t.Fatalf("read back %d records, want %d", len(got), len(recs))
 	}
-	if len(errs) != 1 || errs[0] != `records.jsonl line 4: metrics: record: missing or negative "iteration"` {
+	for i := range recs {
+		if toView(got[i]) != toView(recs[i]) {
+			t.Fatalf("record %d:\n got %+v\nwant %+v", i, toView(got[i]), toView(recs[i]))
+		}
+	}
+	if len(errs) != 1 || errs[0] != `records.jsonl line 5: metrics: record: missing or negative "iteration"` {
 		t.Fatalf("errors %q", errs)
+	}
+}
+
+func TestRecordJSONPackets(t *testing.T) {
+	var r metrics.Record
+	// Lines written before the packet fields existed read as zero packets.
+	if err := json.Unmarshal([]byte(`{"iteration":0,"status":"ok","upload-bytes":5}`), &r); err != nil ||
+		r.UploadPackets != 0 || r.DownloadPackets != 0 || r.UploadBytes != 5 {
+		t.Fatalf("line without packets: %+v, %v", r, err)
+	}
+	if err := json.Unmarshal([]byte(`{"iteration":0,"status":"ok","upload-packets":45,"download-packets":1}`), &r); err != nil ||
+		r.UploadPackets != 45 || r.DownloadPackets != 1 {
+		t.Fatalf("line with packets: %+v, %v", r, err)
+	}
+	err := json.Unmarshal([]byte(`{"iteration":0,"status":"ok","download-packets":-1}`), &r)
+	if want := `metrics: record "download-packets": negative packet count -1`; err == nil || err.Error() != want {
+		t.Fatalf("negative packets: %v, want %s", err, want)
 	}
 }
 
@@ -148,6 +174,8 @@ func FuzzRecordJSON(f *testing.F) {
 	f.Add(metrics.AppendJSON(nil, &lost))
 	f.Add([]byte(`{"iteration":1,"status":"error","upload":"1e-3","output":"hi","output-encoding":"text"}`))
 	f.Add([]byte(`{"iteration":2,"status":"ok","header-age":-0.5,"topic":"/a\u2028"}`))
+	f.Add([]byte(`{"iteration":3,"status":"lost","upload-packets":45,"download-packets":null}`))
+	f.Add([]byte(`{"iteration":4,"status":"ok","upload-packets":2,"download-packets":-1}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var r metrics.Record
 		if err := json.Unmarshal(in, &r); err != nil {

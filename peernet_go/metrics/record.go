@@ -80,6 +80,11 @@ type Record struct {
 	UploadBytes   int64 `json:"upload-bytes"`
 	DownloadBytes int64 `json:"download-bytes"`
 
+	// UploadPackets and DownloadPackets are the datagrams each frame took,
+	// on transports that split frames into several (udp); zero elsewhere.
+	UploadPackets   int64 `json:"upload-packets"`
+	DownloadPackets int64 `json:"download-packets"`
+
 	// ClockOffset is the server clock minus the client clock used to
 	// correct the one-way delays; ClockError bounds its error.
 	ClockOffset time.Duration `json:"clock-offset"`

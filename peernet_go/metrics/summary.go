@@ -17,6 +17,7 @@ const (
 	Seconds       Unit = "s"
 	Bytes         Unit = "B"
 	BitsPerSecond Unit = "bit/s"
+	Packets       Unit = "packets"
 )
 
 // Stage names, as in data.csv and summary.json.
@@ -34,12 +35,14 @@ const (
 	StageDownloadThroughput = "download-throughput"
 	StageUploadBytes        = "upload-bytes"
 	StageDownloadBytes      = "download-bytes"
+	StageUploadPackets      = "upload-packets"
+	StageDownloadPackets    = "download-packets"
 	StageHeaderAge          = "header-age"
 	StageLag                = "lag"
 )
 
 // stageDef says how to read one stage from a record, in its base unit
-// (nanoseconds, bytes or bit/s).
+// (nanoseconds, bytes, bit/s or packets).
 type stageDef struct {
 	name string
 	unit Unit
@@ -52,7 +55,7 @@ func durationStage(name string, f func(*Record) time.Duration, replied bool) sta
 	}}
 }
 
-const numStages = 15
+const numStages = 17
 
 var stageDefs = [numStages]stageDef{
 	durationStage(StageSensing, func(r *Record) time.Duration { return r.Sensing }, false),
@@ -75,6 +78,14 @@ var stageDefs = [numStages]stageDef{
 	}},
 	{StageDownloadBytes, Bytes, func(r *Record, _ bool) (float64, bool) {
 		return float64(r.DownloadBytes), r.Replied()
+	}},
+	// Packets are counted only by transports that fragment (udp); a zero
+	// count means not counted, so that other runs do not list these stages.
+	{StageUploadPackets, Packets, func(r *Record, _ bool) (float64, bool) {
+		return float64(r.UploadPackets), r.UploadPackets > 0
+	}},
+	{StageDownloadPackets, Packets, func(r *Record, _ bool) (float64, bool) {
+		return float64(r.DownloadPackets), r.DownloadPackets > 0 && r.Replied()
 	}},
 	{StageHeaderAge, Seconds, func(r *Record, _ bool) (float64, bool) {
 		return float64(r.HeaderAge), r.HasHeaderAge
@@ -106,7 +117,7 @@ const (
 
 func histMax(u Unit) int64 {
 	switch u {
-	case Bytes:
+	case Bytes, Packets: // a frame takes no more datagrams than bytes
 		return maxHistBytes
 	case BitsPerSecond:
 		return maxHistBitsPerS
@@ -229,7 +240,7 @@ type Counts struct {
 type StageStats struct {
 	// Name is the stage name (StageSensing, …).
 	Name string `json:"-"`
-	// Unit is seconds, bytes or bit/s.
+	// Unit is seconds, bytes, bit/s or packets.
 	Unit Unit `json:"unit"`
 	// Count is the number of values.
 	Count int64 `json:"count"`
@@ -269,9 +280,9 @@ func (r Result) Stage(name string) (StageStats, bool) {
 // Summary is a Sink that keeps per-stage statistics of the records written to
 // it, excluding warmup iterations, and counts outcomes. Its memory is fixed
 // however many records it sees: percentiles come from HDR histograms (1 ns
-// to 1 h, 1 B to 1 TiB, 1 bit/s to 10 Tbit/s; three significant digits),
-// and count, mean, standard deviation, min and max are kept exactly beside
-// them. Negative durations (one-way delays under an uncorrected clock
+// to 1 h, 1 B to 1 TiB, 1 to 2⁴⁰ packets, 1 bit/s to 10 Tbit/s; three
+// significant digits), and count, mean, standard deviation, min and max are
+// kept exactly beside them. Negative durations (one-way delays under an uncorrected clock
 // offset) are kept correctly. It is safe for concurrent use.
 type Summary struct {
 	mu     sync.Mutex

@@ -152,8 +152,10 @@ func TestSummaryCountsAndExclusions(t *testing.T) {
 			t.Errorf("%s: count %d, want %d", name, counts[name], n)
 		}
 	}
-	if _, ok := res.Stage("header-age"); ok {
-		t.Error("empty stage listed")
+	for _, name := range []string{"header-age", "upload-packets", "download-packets"} {
+		if _, ok := res.Stage(name); ok {
+			t.Errorf("empty stage %s listed", name)
+		}
 	}
 	if st, _ := res.Stage("upload"); st.Max > 0.01 {
 		t.Errorf("warmup upload leaked into the stats: max %v", st.Max)
@@ -168,6 +170,63 @@ func TestSummaryCountsAndExclusions(t *testing.T) {
 	}
 	if d := (metrics.SummaryOptions{Period: time.Second}).LateThreshold(); d != 5*time.Millisecond {
 		t.Fatalf("late threshold for 1 s: %v, want 5ms", d)
+	}
+}
+
+// Packet counts are summarised only where the transport counts them: upload
+// packets for every request sent, download packets for replies.
+func TestSummaryPackets(t *testing.T) {
+	s := metrics.NewSummary(metrics.SummaryOptions{})
+	var up, down []float64
+	for i := range 200 {
+		r := okRecord(i)
+		r.UploadPackets, r.DownloadPackets = int64(1+i%45), int64(1+i%2)
+		switch i % 50 {
+		case 3: // lost, with part of a fragmented reply received
+			r = metrics.Record{Iteration: i, Status: metrics.Lost, UploadBytes: 64000, UploadPackets: 44, DownloadPackets: 1}
+		case 4: // not counted
+			r.UploadPackets, r.DownloadPackets = 0, 0
+		}
+		s.Add(&r)
+		if r.UploadPackets > 0 {
+			up = append(up, float64(r.UploadPackets))
+		}
+		if r.Replied() && r.DownloadPackets > 0 {
+			down = append(down, float64(r.DownloadPackets))
+		}
+	}
+	res := s.Result()
+	for _, c := range []struct {
+		name string
+		vals []float64
+	}{{metrics.StageUploadPackets, up}, {metrics.StageDownloadPackets, down}} {
+		st, ok := res.Stage(c.name)
+		if !ok {
+			t.Fatalf("no %s stage", c.name)
+		}
+		if st.Unit != metrics.Packets {
+			t.Errorf("%s unit %q, want %q", c.name, st.Unit, metrics.Packets)
+		}
+		// Means and deviations are rounded to a thousandth of a packet;
+		// small counts sit in exact histogram buckets.
+		mean, std, lo, hi, q := refStats(c.vals)
+		if st.Count != int64(len(c.vals)) || st.Min != lo || st.Max != hi ||
+			math.Abs(st.Mean-mean) > 5e-4 || math.Abs(st.Std-std) > 5e-4 ||
+			st.P50 != q(0.5) || st.P90 != q(0.9) || st.P99 != q(0.99) {
+			t.Errorf("%s: %+v\nwant count %d mean %g std %g min %g p50 %g p90 %g p99 %g max %g", c.name, st,
+				len(c.vals), mean, std, lo, q(0.5), q(0.9), q(0.99), hi)
+		}
+	}
+	if n := len(up); n != 196 {
+		t.Fatalf("test data has %d upload counts, want 196", n)
+	}
+	if n := len(down); n != 192 {
+		t.Fatalf("test data has %d download counts, want 192", n)
+	}
+	names := metrics.StageNames()
+	if i, j := slices.Index(names, "download-bytes"), slices.Index(names, "upload-packets"); i < 0 || j != i+1 ||
+		names[j+1] != "download-packets" {
+		t.Fatalf("stage order %v", names)
 	}
 }
 
@@ -229,9 +288,13 @@ func TestSummaryFromCSVMatchesLive(t *testing.T) {
 		r.Upload = time.Duration(rng.NormFloat64() * 1e6)
 		r.Download = time.Duration(rng.ExpFloat64() * 1e6)
 		r.Lag = time.Duration(rng.ExpFloat64() * 3e6)
+		if i%2 == 0 { // half the run on a transport that counts packets
+			r.UploadPackets, r.DownloadPackets = int64(1+rng.IntN(50)), int64(1+rng.IntN(3))
+		}
 		switch rng.IntN(20) {
 		case 0:
-			r = metrics.Record{Iteration: i, Status: metrics.Lost, Sensing: time.Microsecond, UploadBytes: 99, T0: 1}
+			r = metrics.Record{Iteration: i, Status: metrics.Lost, Sensing: time.Microsecond, UploadBytes: 99, T0: 1,
+				UploadPackets: int64(rng.IntN(2)), DownloadPackets: int64(rng.IntN(2))}
 		case 1:
 			r.Status = metrics.Error
 		case 2:

@@ -137,10 +137,10 @@ type jsonSummary struct {
 // WriteJSON writes summary.json: {"iterations": {total, ok, lost, error,
 // warmup, late, too-late}, "period" and "late-threshold" (seconds, with a
 // sampling rate), "stages": {name: {unit, count, mean, std, min, p50, p90,
-// p99, max}} in summary order (seconds, bytes or bit/s), "clock": {mode,
-// offset, bound, drift-ppm, synced, unsync, unsync-reason, probes, min-rtt,
-// max-error, sync-state}} with durations in seconds. The clock is left out
-// when c has no Mode.
+// p99, max}} in summary order (seconds, bytes, bit/s or packets), "clock":
+// {mode, offset, bound, drift-ppm, synced, unsync, unsync-reason, probes,
+// min-rtt, max-error, sync-state}} with durations in seconds. The clock is
+// left out when c has no Mode.
 func WriteJSON(w io.Writer, res metrics.Result, c Clock) error {
 	js := jsonSummary{Iterations: res.Iterations, Stages: stages(res.Stages)}
 	if js.Stages == nil {

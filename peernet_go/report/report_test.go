@@ -17,9 +17,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // result builds a deterministic run: n iterations with a few lost and
-// failed, warmup, optional sampling period, and one-way delays shifted by
-// skew (an uncorrected clock offset).
-func result(n int, period, skew time.Duration) metrics.Result {
+// failed, warmup, optional sampling period, one-way delays shifted by skew
+// (an uncorrected clock offset) and, with udp, packet counts of a
+// transport that fragments frames.
+func result(n int, period, skew time.Duration, udp bool) metrics.Result {
 	s := metrics.NewSummary(metrics.SummaryOptions{Period: period})
 	for i := range n {
 		j := time.Duration(i % 100)
@@ -35,9 +36,13 @@ func result(n int, period, skew time.Duration) metrics.Result {
 		}
 		r.Server = r.Queue + r.Preprocess + r.Inference + r.Postprocess + 5*time.Microsecond
 		r.RTT = r.Upload + r.Server + r.Download
+		if udp {
+			r.UploadPackets, r.DownloadPackets = 179+int64(i%3), 1
+		}
 		switch i % 250 {
 		case 7:
-			r = metrics.Record{Iteration: i, Status: metrics.Lost, Sensing: 12 * time.Microsecond, UploadBytes: 262_232}
+			r = metrics.Record{Iteration: i, Status: metrics.Lost, Sensing: 12 * time.Microsecond, UploadBytes: 262_232,
+				UploadPackets: r.UploadPackets}
 		case 9:
 			r.Status = metrics.Error
 		}
@@ -51,12 +56,12 @@ var textCases = []struct {
 	res   metrics.Result
 	clock report.Clock
 }{
-	{"handshake", result(2000, 0, 0), report.Clock{
+	{"handshake", result(2000, 0, 0, false), report.Clock{
 		Mode: "handshake", Offset: 100*time.Millisecond + 12*time.Microsecond, Bound: 45 * time.Microsecond,
 		DriftPPM: 1.2, Synced: true, Probes: 16, MinRTT: 90 * time.Microsecond, MaxError: time.Millisecond,
 	}},
-	{"assume-synced-skewed", result(1000, 0, -250*time.Millisecond), report.Clock{Mode: "assume-synced"}},
-	{"rate-loose-bound", result(1000, 20*time.Millisecond, 0), report.Clock{
+	{"assume-synced-skewed", result(1000, 0, -250*time.Millisecond, false), report.Clock{Mode: "assume-synced"}},
+	{"rate-loose-bound", result(1000, 20*time.Millisecond, 0, true), report.Clock{
 		Mode: "handshake", Offset: -3 * time.Millisecond, Bound: 2300 * time.Microsecond, Synced: false,
 		Probes: 8, MinRTT: 4600 * time.Microsecond,
 	}},
@@ -180,6 +185,12 @@ func TestFormatValue(t *testing.T) {
 		{81.2e6, metrics.BitsPerSecond, "81.2 Mbit/s"},
 		{999, metrics.BitsPerSecond, "999 bit/s"},
 		{2.5e9, metrics.BitsPerSecond, "2.50 Gbit/s"},
+		{0, metrics.Packets, "0 pkt"},
+		{1, metrics.Packets, "1 pkt"},
+		{45, metrics.Packets, "45 pkt"},
+		{12345, metrics.Packets, "12345 pkt"},
+		{44.604, metrics.Packets, "44.6 pkt"},
+		{1.5, metrics.Packets, "1.50 pkt"},
 	} {
 		if got := report.FormatValue(tc.v, tc.u); got != tc.want {
 			t.Errorf("FormatValue(%v, %s) = %q, want %q", tc.v, tc.u, got, tc.want)

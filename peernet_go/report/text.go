@@ -23,7 +23,7 @@ import (
 //	upload                1998   101 µs  98.0 µs   120 µs   180 µs   300 µs  ± 45.0 µs
 //
 // Values are in adaptive units (ns, µs, ms, s; B, KiB, MiB, GiB; bit/s,
-// kbit/s, Mbit/s, Gbit/s) to three significant digits. One-way stages carry
+// kbit/s, Mbit/s, Gbit/s) to three significant digits, packet counts in pkt. One-way stages carry
 // the clock bound ("± bound") when it is known, and an "unsync" line says
 // when they cannot be trusted (see Clock.Unsync).
 func WriteText(w io.Writer, res metrics.Result, c Clock) error {
@@ -105,7 +105,9 @@ func writeTable(w *bufio.Writer, rows [][]string) {
 }
 
 // FormatValue formats v, in unit u, with an adaptive unit to three
-// significant digits: "12.3 µs", "1.05 s", "1.00 KiB", "81.2 Mbit/s".
+// significant digits: "12.3 µs", "1.05 s", "1.00 KiB", "81.2 Mbit/s";
+// packet counts show whole ("45 pkt"), or to three digits when a mean
+// ("44.6 pkt").
 func FormatValue(v float64, u metrics.Unit) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'g', -1, 64)
@@ -120,6 +122,11 @@ func FormatValue(v float64, u metrics.Unit) string {
 		return scaled(v, []unitStep{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}, {1, "B"}})
 	case metrics.BitsPerSecond:
 		return scaled(v, []unitStep{{1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}, {1, "bit/s"}})
+	case metrics.Packets:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatFloat(v, 'f', 0, 64) + " pkt"
+		}
+		return sig3(v) + " pkt"
 	}
 	return sig3(v) + " " + string(u)
 }
