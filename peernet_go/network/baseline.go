@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -38,4 +39,36 @@ type Ping struct {
 	Iterations int
 	// Timeout bounds each round trip. It defaults to DefaultPingTimeout.
 	Timeout time.Duration
+}
+
+// TimeRoundTrips runs roundTrip n times and appends the duration of each
+// call, timed with the monotonic clock, to rtts. It is the measuring loop of
+// every RawPing: roundTrip sends one request and waits for its whole reply,
+// under a deadline of its own (a socket timeout, a timer), and checks the
+// reply. Nothing else happens between the clock readings.
+//
+// Before each round trip TimeRoundTrips looks at ctx; when ctx has ended it
+// returns ctx.Err() as it is. A failed round trip ends the loop with its
+// error, wrapped as "iteration I: …" (I counts from 0). Either way rtts
+// holds the round trips completed before, in order. Callers add what the
+// error lacks, such as the transport and the address:
+//
+//	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), c.roundTrip)
+//	if err != nil {
+//		err = fmt.Errorf("mytransport raw ping %s: %w", addr, err)
+//	}
+func TimeRoundTrips(ctx context.Context, n int, rtts []time.Duration, roundTrip func() error) ([]time.Duration, error) {
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return rtts, err
+		}
+		t0 := time.Now()
+		err := roundTrip()
+		rtt := time.Since(t0)
+		if err != nil {
+			return rtts, fmt.Errorf("iteration %d: %w", i, err)
+		}
+		rtts = append(rtts, rtt)
+	}
+	return rtts, nil
 }

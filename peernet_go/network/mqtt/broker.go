@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -15,6 +16,10 @@ import (
 // brokerBuffer is the size of the embedded broker's read and write buffer
 // per client connection.
 const brokerBuffer = 32 << 10
+
+// closeGrace bounds how long a closing broker waits for the sessions of
+// its clients to end once their connections are closed.
+const closeGrace = time.Second
 
 // topicRoom is what an MQTT publish packet needs besides its payload: the
 // fixed header, the topic and the packet identifier, generously.
@@ -64,8 +69,8 @@ func startBroker(addr string, o *Options) (*broker, error) {
 func (b *broker) Close() error { return b.srv.Close() }
 
 // listener is the embedded broker's TCP listener. Unlike mochi's own, it
-// stops accepting before it disconnects the clients, and it closes every
-// connection it accepted, also those still in their MQTT handshake: a
+// stops accepting before it lets go of the clients, and it ends them by
+// closing their connections, also those still in their MQTT handshake: a
 // client that reconnects while the broker shuts down is refused at once
 // instead of waiting for a CONNACK that never comes.
 type listener struct {
@@ -74,6 +79,7 @@ type listener struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+	served sync.WaitGroup // one per accepted connection
 }
 
 var _ listeners.Listener = (*listener)(nil)
@@ -105,8 +111,10 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 			return
 		}
 		l.conns[c] = struct{}{}
+		l.served.Add(1)
 		l.mu.Unlock()
 		go func() {
+			defer l.served.Done()
 			_ = establish(l.ID(), c) // runs until the client disconnects
 			l.mu.Lock()
 			delete(l.conns, c)
@@ -116,22 +124,37 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 	}
 }
 
-// Close stops accepting, disconnects the broker's clients and closes any
-// connection still open.
-func (l *listener) Close(closeClients listeners.CloseFn) {
+// Close stops accepting and closes every client connection, which ends
+// the broker's session with each client, and waits up to closeGrace for
+// the broker to let go of them.
+//
+// It does not call closeClients, mochi's way of disconnecting the clients
+// of a listener: that one read-locks the broker's client table twice, and
+// deadlocks when a client that is just connecting asks for the write lock
+// in between. A DISCONNECT from the broker tells an MQTT 3.1.1 client
+// nothing a closed connection does not.
+func (l *listener) Close(listeners.CloseFn) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return
 	}
 	l.closed = true
-	l.mu.Unlock()
 	l.ln.Close()
-	closeClients(l.ID())
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	for c := range l.conns {
 		c.Close()
+	}
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		l.served.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
 	}
 }
 

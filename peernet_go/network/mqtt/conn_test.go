@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -21,30 +20,11 @@ import (
 // testMaxFrame keeps the conformance kit's largest frames small.
 const testMaxFrame = 4 << 20
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // loopback returns an edge/cloud config on 127.0.0.1 whose server port is
 // free, with an mqtt section made of the given lines.
 func loopback(t testing.TB, mqttLines ...string) *network.Config {
 	t.Helper()
-	port := freePort(t)
-	doc := fmt.Sprintf("devices:\n  edge: 127.0.0.1\n  cloud: 127.0.0.1\nserver: cloud\nstart_port: %d\n", port-1)
-	if len(mqttLines) > 0 {
-		doc += "mqtt:\n  " + strings.Join(mqttLines, "\n  ") + "\n"
-	}
-	cfg, err := network.ParseConfig([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return transporttest.LoopbackConfig(t, "mqtt", mqttLines...)
 }
 
 func listen(t testing.TB, cfg *network.Config) network.Conn {

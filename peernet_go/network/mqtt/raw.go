@@ -124,7 +124,11 @@ func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string
 		return nil, err
 	}
 	defer r.close()
-	return r.ping(ctx, p.Payload, p.Iterations, make([]time.Duration, 0, p.Iterations))
+	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
+	if err != nil {
+		err = fmt.Errorf("mqtt raw ping %s: %w", r.url, err)
+	}
+	return rtts, err
 }
 
 // rawClient is the client end of a raw run, set up and acknowledged.
@@ -134,8 +138,10 @@ type rawClient struct {
 	pingTopic string
 	qos       byte
 	replies   chan []byte
+	payload   []byte
 	replySize int
 	timeout   time.Duration
+	timer     *time.Timer // bounds each round trip
 }
 
 // dialRaw connects to the broker, subscribes to the reply topic and sets up
@@ -162,10 +168,12 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	}
 	id := clientID(self, "raw-")
 	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
-	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), replySize: p.ReplySize, timeout: p.Timeout}
+	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
 	if r.timeout == 0 {
 		r.timeout = network.DefaultPingTimeout
 	}
+	r.timer = time.NewTimer(r.timeout)
+	r.timer.Stop()
 	opts, err := clientOptions(o, url, id)
 	if err != nil {
 		return nil, err
@@ -221,38 +229,32 @@ func (r *rawClient) setup(ctx context.Context) error {
 	}
 }
 
-// ping runs n round trips of payload and appends their times to rtts.
-func (r *rawClient) ping(ctx context.Context, payload []byte, n int, rtts []time.Duration) ([]time.Duration, error) {
-	timer := time.NewTimer(r.timeout)
-	defer timer.Stop()
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return rtts, fmt.Errorf("mqtt raw ping %s: %w", r.url, err)
-		}
-		timer.Reset(r.timeout)
-		t0 := time.Now()
-		tok := r.cli.Publish(r.pingTopic, r.qos, false, payload)
-		select {
-		case <-tok.Done():
-		case <-timer.C:
-			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: publish not confirmed within %v", r.url, i, r.timeout)
-		}
-		if err := tok.Error(); err != nil {
-			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: publish: %w", r.url, i, err)
-		}
-		var b []byte
-		select {
-		case b = <-r.replies:
-		case <-timer.C:
-			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: no reply within %v", r.url, i, r.timeout)
-		}
-		rtt := time.Since(t0)
-		if len(b) != r.replySize {
-			return rtts, fmt.Errorf("mqtt raw ping %s: iteration %d: reply of %d bytes, want %d", r.url, i, len(b), r.replySize)
-		}
-		rtts = append(rtts, rtt)
+// roundTrip publishes the payload, waits for paho to confirm it, and waits
+// for the reply, for network.TimeRoundTrips.
+func (r *rawClient) roundTrip() error {
+	r.timer.Reset(r.timeout)
+	tok := r.cli.Publish(r.pingTopic, r.qos, false, r.payload)
+	select {
+	case <-tok.Done():
+	case <-r.timer.C:
+		return fmt.Errorf("publish not confirmed within %v", r.timeout)
 	}
-	return rtts, nil
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	var b []byte
+	select {
+	case b = <-r.replies:
+	case <-r.timer.C:
+		return fmt.Errorf("no reply within %v", r.timeout)
+	}
+	if len(b) != r.replySize {
+		return fmt.Errorf("reply of %d bytes, want %d", len(b), r.replySize)
+	}
+	return nil
 }
 
-func (r *rawClient) close() { r.cli.Disconnect(disconnectQuiesce) }
+func (r *rawClient) close() {
+	r.timer.Stop()
+	r.cli.Disconnect(disconnectQuiesce)
+}

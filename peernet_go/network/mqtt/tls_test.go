@@ -20,6 +20,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/network/mqtt"
 	"github.com/peernet/peernet_go/peernet_go/network/mqtt/mqtttest"
+	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
 )
 
 // pki is a test certificate authority with a broker and a client
@@ -112,7 +113,7 @@ func TestMosquittoTLSAndPassword(t *testing.T) {
 	if out, err := exec.Command(passwd, "-b", "-c", pwFile, "robot", "s3cret").CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
 	}
-	tlsPort := freePort(t)
+	tlsPort := transporttest.FreePort(t)
 	b := mqtttest.Mosquitto(t,
 		"password_file "+pwFile,
 		fmt.Sprintf("listener %d 127.0.0.1", tlsPort),

@@ -29,7 +29,7 @@
 // Usage, in the transport's package:
 //
 //	func TestConformance(t *testing.T) {
-//		cfg := network.Loopback(freePort(t))
+//		cfg := transporttest.LoopbackConfig(t, "")
 //		transporttest.Run(t, transporttest.Harness{
 //			Listen: func(t *testing.T) network.Conn {
 //				c, err := mytransport.Transport{}.Listen(context.Background(), cfg, cfg.Server)
@@ -46,6 +46,12 @@
 //
 // Every call into the transport runs under a watchdog, so a transport call
 // that hangs fails its subtest instead of the whole test binary.
+//
+// The package also holds what the transports' benchmarks share:
+// [BenchRoundTrips] times round trips through a transport's Conns,
+// [BenchBaseline] its raw [network.Baseline], and [BenchConnVsRaw] sets
+// the two against each other in one run; [LoopbackConfig] and [FreePort]
+// give tests and benchmarks a config on free ports of 127.0.0.1.
 package transporttest
 
 import (
@@ -485,15 +491,26 @@ func (k *kit) testTwoClients(t *testing.T) {
 	s := k.startServer(t)
 	const n = 20
 	clients := []network.Conn{k.dial(t), k.dial(t)}
+	// Both first requests are out before either client reads a reply, so
+	// that the server has both peers' requests in hand at once: a server
+	// that confuses its peers then gives one of them the other's reply.
+	var sent sync.WaitGroup
+	sent.Add(len(clients))
 	var wg sync.WaitGroup
 	for ci, c := range clients {
 		wg.Go(func() {
+			var once sync.Once
+			defer once.Do(sent.Done)
 			ctx := k.ctx(t, 2*k.h.Timeout)
 			for i := range n {
 				req := request(uint64(1000*ci+i), "text", fmt.Appendf(nil, "client %d request %d", ci, i))
 				if err := c.Send(ctx, req); err != nil {
 					t.Errorf("client %d: Send seq %d: %v", ci, req.Seq, err)
 					return
+				}
+				if i == 0 {
+					once.Do(sent.Done)
+					sent.Wait()
 				}
 				p, err := c.Recv(ctx)
 				if err != nil {

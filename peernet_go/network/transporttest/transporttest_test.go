@@ -3,7 +3,7 @@ package transporttest_test
 import (
 	"context"
 	"errors"
-	"net"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,20 +18,10 @@ import (
 
 const refMaxFrame = 2 << 20
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // refHarness opens the reference transport; wrap, if set, alters the Conns
 // it returns.
 func refHarness(t *testing.T, wrap func(c network.Conn, server bool) network.Conn) transporttest.Harness {
-	tr := refTransport{addr: freeAddr(t), maxFrame: refMaxFrame}
+	tr := refTransport{addr: fmt.Sprintf("127.0.0.1:%d", transporttest.FreePort(t)), maxFrame: refMaxFrame}
 	if wrap == nil {
 		wrap = func(c network.Conn, _ bool) network.Conn { return c }
 	}

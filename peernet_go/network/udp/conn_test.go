@@ -18,31 +18,11 @@ import (
 // testMaxFrame keeps the conformance kit's largest frames small.
 const testMaxFrame = 4 << 20
 
-// freePort returns a UDP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // loopback returns an edge/cloud config on 127.0.0.1 whose server port is
 // free, with a udp section made of the given lines.
 func loopback(t testing.TB, udpLines ...string) *network.Config {
 	t.Helper()
-	port := freePort(t)
-	doc := fmt.Sprintf("devices:\n  edge: 127.0.0.1\n  cloud: 127.0.0.1\nserver: cloud\nstart_port: %d\n", port-1)
-	if len(udpLines) > 0 {
-		doc += "udp:\n  " + strings.Join(udpLines, "\n  ") + "\n"
-	}
-	cfg, err := network.ParseConfig([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return transporttest.LoopbackConfig(t, "udp", udpLines...)
 }
 
 func listen(t testing.TB, tr udp.Transport, cfg *network.Config) network.Conn {

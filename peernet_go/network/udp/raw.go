@@ -131,7 +131,11 @@ func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string
 		return nil, err
 	}
 	defer r.close()
-	return r.ping(ctx, p.Payload, p.Iterations, make([]time.Duration, 0, p.Iterations))
+	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
+	if err != nil {
+		err = fmt.Errorf("udp raw ping %s: %w", r.addr, err)
+	}
+	return rtts, err
 }
 
 // rawClient is the client end of a raw run, set up and acknowledged.
@@ -139,9 +143,11 @@ type rawClient struct {
 	uc        *net.UDPConn
 	addr      string
 	chunk     int
+	payload   []byte
 	replySize int
 	timeout   time.Duration
 	buf       []byte
+	write     func([]byte) error // one datagram
 }
 
 // dialRaw connects to a RawServe peer and sets up a run of p's sizes.
@@ -161,7 +167,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	case p.Timeout < 0:
 		return nil, fmt.Errorf("udp raw ping: timeout %v is negative", p.Timeout)
 	}
-	r := &rawClient{addr: cfg.ServerAddr(), chunk: o.PayloadSize, replySize: p.ReplySize, timeout: p.Timeout, buf: make([]byte, MaxDatagram+1)}
+	r := &rawClient{addr: cfg.ServerAddr(), chunk: o.PayloadSize, payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout, buf: make([]byte, MaxDatagram+1)}
 	if r.timeout == 0 {
 		r.timeout = network.DefaultPingTimeout
 	}
@@ -171,6 +177,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 		return nil, fmt.Errorf("udp raw ping %s: %w", r.addr, err)
 	}
 	r.uc = nc.(*net.UDPConn)
+	r.write = func(d []byte) error { _, err := r.uc.Write(d); return err }
 	setBuffers(r.uc, o.ReadBuffer, o.WriteBuffer)
 	if err := r.setup(ctx, len(p.Payload)); err != nil {
 		r.close()
@@ -210,33 +217,25 @@ func (r *rawClient) setup(ctx context.Context, request int) error {
 	}
 }
 
-// ping runs n round trips of payload and appends their times to rtts.
-func (r *rawClient) ping(ctx context.Context, payload []byte, n int, rtts []time.Duration) ([]time.Duration, error) {
-	write := func(d []byte) error { _, err := r.uc.Write(d); return err }
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return rtts, fmt.Errorf("udp raw ping %s: %w", r.addr, err)
-		}
-		t0 := time.Now()
-		r.uc.SetReadDeadline(t0.Add(r.timeout))
-		if err := rawWrite(payload, r.chunk, write); err != nil {
-			return rtts, fmt.Errorf("udp raw ping %s: iteration %d: send: %w", r.addr, i, err)
-		}
-		for got := 0; ; {
-			m, err := r.uc.Read(r.buf)
-			if err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					err = fmt.Errorf("no whole reply within %v (%d of %d bytes)", r.timeout, got, r.replySize)
-				}
-				return rtts, fmt.Errorf("udp raw ping %s: iteration %d: %w", r.addr, i, err)
-			}
-			if got += m; got >= r.replySize {
-				break
-			}
-		}
-		rtts = append(rtts, time.Since(t0))
+// roundTrip sends the payload and reads until the whole reply is in, for
+// network.TimeRoundTrips.
+func (r *rawClient) roundTrip() error {
+	r.uc.SetReadDeadline(time.Now().Add(r.timeout))
+	if err := rawWrite(r.payload, r.chunk, r.write); err != nil {
+		return fmt.Errorf("send: %w", err)
 	}
-	return rtts, nil
+	for got := 0; ; {
+		m, err := r.uc.Read(r.buf)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("no whole reply within %v (%d of %d bytes)", r.timeout, got, r.replySize)
+			}
+			return err
+		}
+		if got += m; got >= r.replySize {
+			return nil
+		}
+	}
 }
 
 func (r *rawClient) close() { r.uc.Close() }

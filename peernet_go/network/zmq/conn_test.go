@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -22,28 +21,11 @@ import (
 // testMaxFrame keeps the conformance kit's largest frames small.
 const testMaxFrame = 4 << 20
 
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // loopback returns an edge/cloud config on 127.0.0.1 whose server port is
-// free, with extra YAML appended (e.g. a zmq section).
-func loopback(t testing.TB, extra string) *network.Config {
+// free, with a zmq section made of the given lines.
+func loopback(t testing.TB, zmqLines ...string) *network.Config {
 	t.Helper()
-	port := freePort(t)
-	doc := fmt.Sprintf("devices:\n  edge: 127.0.0.1\n  cloud: 127.0.0.1\nserver: cloud\nstart_port: %d\n%s", port-1, extra)
-	cfg, err := network.ParseConfig([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return transporttest.LoopbackConfig(t, "zmq", zmqLines...)
 }
 
 func listen(t testing.TB, cfg *network.Config) network.Conn {
@@ -98,7 +80,7 @@ func sendRaw(t testing.TB, cfg *network.Config, parts ...[]byte) {
 }
 
 func TestConformance(t *testing.T) {
-	cfg := loopback(t, fmt.Sprintf("zmq:\n  max_frame: %d\n", testMaxFrame))
+	cfg := loopback(t, fmt.Sprintf("max_frame: %d", testMaxFrame))
 	transporttest.Run(t, transporttest.Harness{
 		Listen:        func(t *testing.T) network.Conn { return listen(t, cfg) },
 		Dial:          func(t *testing.T) network.Conn { return dial(t, cfg) },
@@ -121,7 +103,7 @@ func recvDecodeError(t *testing.T, c network.Conn) *network.DecodeError {
 }
 
 func TestMalformedMultipart(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	defer srv.Close()
 	req := wire.Frame{Kind: wire.Request, Seq: 1, Encoding: "bytes", Payload: []byte("0123456789")}
@@ -168,7 +150,7 @@ func TestMalformedMultipart(t *testing.T) {
 // frames get through; an announced length over the maximum is a
 // DecodeError.
 func TestReceiverMaxFrame(t *testing.T) {
-	cfg := loopback(t, "zmq: {max_frame: 65536}\n")
+	cfg := loopback(t, "max_frame: 65536")
 	srv := listen(t, cfg)
 	defer srv.Close()
 	big := &Options{MaxFrame: 1 << 20}
@@ -218,7 +200,7 @@ func TestReceiverMaxFrame(t *testing.T) {
 }
 
 func TestSendTooLarge(t *testing.T) {
-	cfg := loopback(t, "zmq: {max_frame: 2048}\n")
+	cfg := loopback(t, "max_frame: 2048")
 	cli := dial(t, cfg)
 	defer cli.Close()
 	err := cli.Send(context.Background(), &wire.Frame{Kind: wire.Request, Payload: make([]byte, 2048)})
@@ -230,7 +212,7 @@ func TestSendTooLarge(t *testing.T) {
 // TestSendWithoutServer: with ZMQ_IMMEDIATE nothing is queued for a server
 // that is not there; Send waits until its deadline and says why.
 func TestSendWithoutServer(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	cli := dial(t, cfg)
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -254,7 +236,7 @@ func TestSendWithoutServer(t *testing.T) {
 }
 
 func TestServerSendErrors(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	defer srv.Close()
 	ctx := context.Background()
@@ -273,7 +255,7 @@ func TestServerSendErrors(t *testing.T) {
 }
 
 func TestPeerName(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	defer srv.Close()
 	cli := dial(t, cfg)
@@ -303,7 +285,7 @@ func TestPeerName(t *testing.T) {
 }
 
 func TestBindOptions(t *testing.T) {
-	cfg := loopback(t, "zmq: {bind: '*'}\n")
+	cfg := loopback(t, "bind: '*'")
 	srv := listen(t, cfg)
 	defer srv.Close()
 	if !strings.Contains(fmt.Sprint(srv.(*conn).endpoint), "tcp://*:") {
@@ -321,14 +303,14 @@ func TestBindOptions(t *testing.T) {
 	}
 
 	// A host name is resolved before binding.
-	named := loopback(t, "")
+	named := loopback(t)
 	named.Devices[1].Host = "localhost"
 	srv2 := listen(t, named)
 	srv2.Close()
 }
 
 func TestListenDialErrors(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	defer srv.Close()
 	ctx := context.Background()
@@ -342,12 +324,12 @@ func TestListenDialErrors(t *testing.T) {
 		{"unknown device", func() error { _, err := Transport{}.Dial(ctx, cfg, "robot"); return err }, `zmq-tcp: dial: device "robot" is not in the network config (devices: edge, cloud)`},
 		{"nil config", func() error { _, err := Transport{}.Dial(ctx, nil, "edge"); return err }, "zmq-tcp: dial: no network config"},
 		{"bad section", func() error {
-			bad := loopback(t, "zmq: {max_frames: 1}\n")
+			bad := loopback(t, "max_frames: 1")
 			_, err := Transport{}.Dial(ctx, bad, "edge")
 			return err
 		}, `zmq: line 1: unknown key "max_frames"`},
 		{"bad host", func() error {
-			bad := loopback(t, "")
+			bad := loopback(t)
 			bad.Devices[1].Host = "no-such-host.invalid"
 			_, err := Transport{}.Listen(ctx, bad, "cloud")
 			return err
@@ -373,23 +355,10 @@ func TestListenDialErrors(t *testing.T) {
 // inside Send and Recv on them, many times, under the race detector: no
 // crash, no hang, and the blocked calls return ErrClosed.
 func TestCloseFromAnotherGoroutine(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	var wg sync.WaitGroup
-	wg.Go(func() { // echo server until closed
-		ctx := context.Background()
-		for {
-			f, err := srv.Recv(ctx)
-			if errors.Is(err, network.ErrClosed) {
-				return
-			}
-			if err != nil {
-				continue
-			}
-			r := wire.Frame{Kind: wire.Reply, Seq: f.Seq, Payload: f.Payload, Peer: f.Peer}
-			srv.Send(ctx, &r)
-		}
-	})
+	wg.Go(func() { transporttest.EchoUntilClosed(srv) })
 	for round := range 8 {
 		cli := dial(t, cfg)
 		done := make(chan error, 1)
@@ -434,7 +403,7 @@ func TestCloseFromAnotherGoroutine(t *testing.T) {
 // TestAnonymousPeer: a bare DEALER without an identity gets a binary one
 // from libzmq; Frame.Peer names it in hex and Send routes the reply to it.
 func TestAnonymousPeer(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	srv := listen(t, cfg)
 	defer srv.Close()
 	zctx, err := zmq4.NewContext()

@@ -100,7 +100,11 @@ func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string
 		return nil, err
 	}
 	defer r.close()
-	return r.ping(ctx, p.Payload, p.Iterations, make([]time.Duration, 0, p.Iterations))
+	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
+	if err != nil {
+		err = fmt.Errorf("zmq raw ping %s: %w", r.endpoint, err)
+	}
+	return rtts, err
 }
 
 // rawClient is the PAIR end of a raw run, set up and acknowledged.
@@ -108,6 +112,7 @@ type rawClient struct {
 	zctx      *zmq4.Context
 	s         *zmq4.Socket
 	endpoint  string
+	payload   []byte
 	replySize int
 	timeout   time.Duration
 }
@@ -129,7 +134,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	case p.Timeout < 0:
 		return nil, fmt.Errorf("zmq raw ping: timeout %v is negative", p.Timeout)
 	}
-	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), replySize: p.ReplySize, timeout: p.Timeout}
+	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
 	if r.timeout == 0 {
 		r.timeout = network.DefaultPingTimeout
 	}
@@ -164,28 +169,20 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	}
 }
 
-// ping runs n round trips of payload and appends their times to rtts.
-func (r *rawClient) ping(ctx context.Context, payload []byte, n int, rtts []time.Duration) ([]time.Duration, error) {
-	s := r.s
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return rtts, fmt.Errorf("zmq raw ping %s: %w", r.endpoint, err)
-		}
-		t0 := time.Now()
-		if _, err := s.SendBytes(payload, 0); err != nil {
-			return rtts, fmt.Errorf("zmq raw ping %s: iteration %d: send: %w", r.endpoint, i, err)
-		}
-		b, err := s.RecvBytes(0)
-		rtt := time.Since(t0)
-		if err != nil {
-			return rtts, fmt.Errorf("zmq raw ping %s: iteration %d: no reply within %v: %w", r.endpoint, i, r.timeout, err)
-		}
-		if len(b) != r.replySize {
-			return rtts, fmt.Errorf("zmq raw ping %s: iteration %d: reply of %d bytes, want %d", r.endpoint, i, len(b), r.replySize)
-		}
-		rtts = append(rtts, rtt)
+// roundTrip sends the payload and waits for the reply, for
+// network.TimeRoundTrips.
+func (r *rawClient) roundTrip() error {
+	if _, err := r.s.SendBytes(r.payload, 0); err != nil {
+		return fmt.Errorf("send: %w", err)
 	}
-	return rtts, nil
+	b, err := r.s.RecvBytes(0)
+	if err != nil {
+		return fmt.Errorf("no reply within %v: %w", r.timeout, err)
+	}
+	if len(b) != r.replySize {
+		return fmt.Errorf("reply of %d bytes, want %d", len(b), r.replySize)
+	}
+	return nil
 }
 
 func (r *rawClient) close() {

@@ -6,32 +6,16 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
 )
 
-// rawServer runs RawServe until the test ends.
-func rawServer(t testing.TB, cfg *network.Config) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	errc := make(chan error, 1)
-	wg.Go(func() { errc <- Transport{}.RawServe(ctx, cfg, "cloud") })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		if err := <-errc; err != nil {
-			t.Errorf("RawServe: %v", err)
-		}
-	})
-}
-
 func TestRawPing(t *testing.T) {
-	cfg := loopback(t, "")
-	rawServer(t, cfg)
+	cfg := loopback(t)
+	transporttest.ServeBaseline(t, Transport{}, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, p := range []network.Ping{
@@ -55,7 +39,7 @@ func TestRawPing(t *testing.T) {
 }
 
 func TestRawPingErrors(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -88,7 +72,7 @@ func TestRawPingErrors(t *testing.T) {
 // TestRawServerGone: a run whose server disappears ends with an error
 // within its timeout, keeping the round trips already measured.
 func TestRawServerGone(t *testing.T) {
-	cfg := loopback(t, "")
+	cfg := loopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Transport{}.RawServe(ctx, cfg, "cloud") }()

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
 )
 
 // Binary is where Debian installs mosquitto (apt-get install mosquitto).
@@ -56,7 +58,7 @@ func Mosquitto(t testing.TB, extra ...string) *Broker {
 	if _, err := os.Stat(Binary); err != nil {
 		t.Skipf("%s not found: install it with `apt-get install mosquitto` (scripts/install-deps --test does)", Binary)
 	}
-	b := &Broker{t: t, port: freePort(t)}
+	b := &Broker{t: t, port: transporttest.FreePort(t)}
 	lines := append([]string{
 		fmt.Sprintf("listener %d 127.0.0.1", b.port),
 		"allow_anonymous true",
@@ -77,16 +79,6 @@ func Mosquitto(t testing.TB, extra ...string) *Broker {
 	b.Start()
 	t.Cleanup(b.Stop)
 	return b
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Port returns the broker's TCP port on 127.0.0.1.

@@ -1,0 +1,200 @@
+package transporttest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/wire"
+)
+
+// benchBatch is how many round trips BenchConnVsRaw makes on one side
+// before the other side takes its turn.
+const benchBatch = 50
+
+// benchWarmUp is how many round trips warm a Conn up (connect, buffers)
+// before the timer starts.
+const benchWarmUp = 10
+
+// BenchRoundTrips times request/reply round trips of size-byte payloads
+// through tr's Conns on cfg: it opens the serving end as cfg.Server, which
+// echoes every request until b ends, dials the client end as self, makes
+// a few warm-up round trips, and then times b.N round trips, each under a
+// deadline of DefaultTimeout as the profiler's client loop gives it. It
+// reports the p50 and mean round trip as the metrics p50-ns and mean-ns,
+// and counts the bytes of request and reply:
+//
+//	func BenchmarkRoundTrip(b *testing.B) {
+//		cfg := transporttest.LoopbackConfig(b, "")
+//		transporttest.BenchRoundTrips(b, mytransport.Transport{}, cfg, "edge", 1024)
+//	}
+func BenchRoundTrips(b *testing.B, tr network.Transport, cfg *network.Config, self string, size int) {
+	b.Helper()
+	cli := echoPair(b, tr, cfg, self)
+	defer cli.Close()
+	payload := make([]byte, size)
+	connRTTs(b, cli, payload, benchWarmUp, nil)
+	b.SetBytes(int64(2 * size))
+	b.ResetTimer()
+	rtts := connRTTs(b, cli, payload, b.N, make([]time.Duration, 0, b.N))
+	p50, mean := stats(rtts)
+	b.ReportMetric(p50, "p50-ns")
+	b.ReportMetric(mean, "mean-ns")
+}
+
+// BenchBaseline times the raw baseline of the same exchange: it runs
+// base.RawServe on cfg as cfg.Server until b ends, and one base.RawPing run
+// of b.N round trips of size bytes each way as self. It reports p50-ns and
+// mean-ns as BenchRoundTrips does, so that the two compare directly.
+func BenchBaseline(b *testing.B, base network.Baseline, cfg *network.Config, self string, size int) {
+	b.Helper()
+	ServeBaseline(b, base, cfg)
+	p := network.Ping{Payload: make([]byte, size), ReplySize: size, Iterations: b.N}
+	b.SetBytes(int64(2 * size))
+	b.ResetTimer()
+	rtts, err := base.RawPing(context.Background(), cfg, self, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p50, mean := stats(rtts)
+	b.ReportMetric(p50, "p50-ns")
+	b.ReportMetric(mean, "mean-ns")
+}
+
+// BenchConnVsRaw measures a transport's overhead over its raw baseline in
+// one run: it alternates batches of round trips of payload through tr's
+// Conns on cfg (set up as in BenchRoundTrips) with batches of raw round
+// trips, so that both see the same machine load, until each side has made
+// at least b.N. raw is one round trip of the baseline, a request of
+// len(payload) bytes and its whole reply, timed with
+// [network.TimeRoundTrips]; typically it belongs to a raw client the
+// transport's own benchmark has connected to a [ServeBaseline] server.
+// BenchConnVsRaw reports the p50 round trips as conn-p50-ns and
+// raw-p50-ns, and the Conn's overhead as ratio-p50 and ratio-mean (Conn
+// over raw).
+func BenchConnVsRaw(b *testing.B, tr network.Transport, cfg *network.Config, self string, payload []byte, raw func() error) {
+	b.Helper()
+	cli := echoPair(b, tr, cfg, self)
+	defer cli.Close()
+	connRTTs(b, cli, payload, benchWarmUp, nil)
+	ctx := context.Background()
+	conn := make([]time.Duration, 0, b.N+benchBatch)
+	rawRTTs := make([]time.Duration, 0, b.N+benchBatch)
+	var err error
+	b.ResetTimer()
+	for done := 0; done < b.N; done += benchBatch {
+		conn = connRTTs(b, cli, payload, benchBatch, conn)
+		if rawRTTs, err = network.TimeRoundTrips(ctx, benchBatch, rawRTTs, raw); err != nil {
+			b.Fatalf("raw round trip: %v", err)
+		}
+	}
+	b.StopTimer()
+	cp50, cmean := stats(conn)
+	rp50, rmean := stats(rawRTTs)
+	b.ReportMetric(cp50, "conn-p50-ns")
+	b.ReportMetric(rp50, "raw-p50-ns")
+	b.ReportMetric(cp50/rp50, "ratio-p50")
+	b.ReportMetric(cmean/rmean, "ratio-mean")
+}
+
+// ServeBaseline runs base.RawServe on cfg as cfg.Server in a goroutine
+// until tb ends; an error from RawServe then fails tb.
+func ServeBaseline(tb testing.TB, base network.Baseline, cfg *network.Config) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- base.RawServe(ctx, cfg, cfg.Server) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			tb.Errorf("RawServe: %v", err)
+		}
+	})
+}
+
+// echoPair opens tr's serving end on cfg, which answers every request with
+// a reply of the same payload ([EchoUntilClosed]) until tb ends, and
+// returns a client end dialled as self.
+func echoPair(tb testing.TB, tr network.Transport, cfg *network.Config, self string) network.Conn {
+	tb.Helper()
+	srv, err := tr.Listen(context.Background(), cfg, cfg.Server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { EchoUntilClosed(srv) })
+	tb.Cleanup(func() {
+		srv.Close()
+		wg.Wait()
+	})
+	cli, err := tr.Dial(context.Background(), cfg, self)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cli
+}
+
+// EchoUntilClosed answers every frame the serving end srv receives with a
+// reply that carries the frame's sequence number, times, encoding and
+// payload back to its peer, until srv is closed; then it returns. Its calls
+// have no deadline: only Close ends them. Other errors of Recv and Send
+// are passed over, so that a bad message does not stop the echo.
+func EchoUntilClosed(srv network.Conn) {
+	ctx := context.Background()
+	var reply wire.Frame
+	for {
+		f, err := srv.Recv(ctx)
+		if errors.Is(err, network.ErrClosed) {
+			return
+		}
+		if err != nil {
+			continue
+		}
+		reply = wire.Frame{Kind: wire.Reply, Seq: f.Seq, Times: f.Times, Encoding: f.Encoding, Payload: f.Payload, Peer: f.Peer}
+		srv.Send(ctx, &reply)
+	}
+}
+
+// connRTTs runs n request/reply round trips of payload through cli and
+// appends their times to rtts.
+func connRTTs(tb testing.TB, cli network.Conn, payload []byte, n int, rtts []time.Duration) []time.Duration {
+	req := wire.Frame{Kind: wire.Request, Encoding: "bytes", Payload: payload}
+	for range n {
+		req.Seq++
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+		t0 := time.Now()
+		req.Times.ClientSend = t0.UnixNano()
+		if err := cli.Send(ctx, &req); err != nil {
+			tb.Fatal(err)
+		}
+		rep, err := cli.Recv(ctx)
+		rtt := time.Since(t0)
+		cancel()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if rep.Seq != req.Seq || len(rep.Payload) != len(payload) {
+			tb.Fatalf("reply seq %d with %d bytes to seq %d", rep.Seq, len(rep.Payload), req.Seq)
+		}
+		rtts = append(rtts, rtt)
+	}
+	return rtts
+}
+
+// stats returns the median and the mean of rtts in nanoseconds.
+func stats(rtts []time.Duration) (p50, mean float64) {
+	if len(rtts) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(rtts)
+	slices.Sort(s)
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return float64(s[len(s)/2]), float64(sum) / float64(len(s))
+}
