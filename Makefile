@@ -11,7 +11,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # The suite's time limit per package; CI must finish in 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test deps test-deps models vet fuzz bench bindings clean
+.PHONY: all build demo test deps test-deps models vet fuzz bench bindings ros-msgs test-ros clean
 
 all: build
 
@@ -37,9 +37,11 @@ demo: build
 vet:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
+	cd peernet_go/ros2 && $(GO) vet ./...
 
 test: test-deps build models vet
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory test-ros
 
 # A short run of every fuzz target, beyond the committed corpora.
 fuzz:
@@ -54,3 +56,55 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# --- ROS 2 (optional; colcon builds the nodes, see CMakeLists.txt) ---------
+# Both targets need a sourced ROS 2 Humble. They build msgs/ (peernet_msgs)
+# into .cache/ros2 first, so that no workspace is needed.
+#   make bindings   regenerate the rclgo bindings in peernet_go/ros2/rosgen
+#   make test-ros   the ROS-tagged tests of peernet_go/ros2 (skipped, with a
+#                   message, when no ROS 2 is sourced)
+ROS_CACHE   := $(CURDIR)/.cache/ros2
+ROS_MSGS    := $(ROS_CACHE)/install
+ROS_PREFIXES = $(ROS_MSGS) $(subst :, ,$(AMENT_PREFIX_PATH))
+ROS_GO_ENV   = CGO_ENABLED=1 GONOSUMDB=github.com/tiiuae/rclgo \
+	CGO_CFLAGS="$(foreach p,$(ROS_PREFIXES),$(addprefix -I,$(wildcard $(p)/include/*)))" \
+	CGO_LDFLAGS="$(foreach p,$(ROS_PREFIXES),-L$(p)/lib -Wl,-rpath-link,$(p)/lib)" \
+	AMENT_PREFIX_PATH="$(ROS_MSGS):$(AMENT_PREFIX_PATH)" \
+	LD_LIBRARY_PATH="$(ROS_MSGS)/lib:$(LD_LIBRARY_PATH)" \
+	PYTHONPATH="$(wildcard $(ROS_MSGS)/local/lib/python3*/dist-packages):$(PYTHONPATH)"
+ROSGEN       := peernet_go/ros2/rosgen
+
+ros-msgs:
+	@test -n "$(AMENT_PREFIX_PATH)" || { echo "source a ROS 2 Humble first (e.g. source /opt/ros/humble/setup.bash)"; exit 1; }
+	@mkdir -p $(ROS_CACHE) && cmake -S msgs -B $(ROS_CACHE)/build -DCMAKE_INSTALL_PREFIX=$(ROS_MSGS) -DBUILD_TESTING=OFF >$(ROS_CACHE).log 2>&1 && \
+		cmake --build $(ROS_CACHE)/build --target install >>$(ROS_CACHE).log 2>&1 || \
+		{ echo "building msgs/ failed: see $(ROS_CACHE).log"; exit 1; }
+
+# rclgo-gen's output for peernet_msgs, statistics_msgs and their
+# dependencies, with the machine's install paths taken out of the cgo lines
+# (the build supplies them: CMakeLists.txt, ROS_GO_ENV) and the ros2 build
+# tag added, so that the module builds without ROS.
+bindings: ros-msgs
+	rm -rf $(ROS_CACHE)/rosgen
+	cd peernet_go/ros2 && ROS_DISTRO=$${ROS_DISTRO:-humble} GONOSUMDB=github.com/tiiuae/rclgo \
+		$(GO) run github.com/tiiuae/rclgo/cmd/rclgo-gen generate -d $(ROS_CACHE)/rosgen \
+		--message-module-prefix github.com/peernet/peernet_go/$(ROSGEN) \
+		-r $(ROS_MSGS) -r "$(AMENT_PREFIX_PATH)" --cgo-flags-path "" \
+		--include-package-deps peernet_msgs --include-package-deps statistics_msgs >/dev/null
+	rm -f $(ROS_CACHE)/rosgen/msgs.gen.go
+	for f in $$(find $(ROS_CACHE)/rosgen -name '*.gen.go'); do \
+		{ printf '//go:build ros2\n\n'; sed '/^#cgo \(LDFLAGS\|CFLAGS\): "-[LI]/d' $$f | cat -s; } > $$f.tmp && mv $$f.tmp $$f; \
+	done
+	gofmt -w $(ROS_CACHE)/rosgen
+	find $(ROSGEN) -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	cp -r $(ROS_CACHE)/rosgen/. $(ROSGEN)/
+	@echo "bindings: $$(find $(ROSGEN) -name '*.gen.go' | wc -l) files in $(ROSGEN)"
+
+test-ros:
+	@if [ -z "$(AMENT_PREFIX_PATH)" ]; then \
+		echo "test-ros: skipped: no sourced ROS 2 (AMENT_PREFIX_PATH is empty); source a ROS 2 Humble to run the ROS 2 tests"; \
+	else \
+		$(MAKE) --no-print-directory ros-msgs && \
+		cd peernet_go/ros2 && $(ROS_GO_ENV) $(GO) vet -tags ros2 ./... && \
+		$(ROS_GO_ENV) $(GO) test -race -tags ros2 -timeout $(TEST_TIMEOUT) ./...; \
+	fi

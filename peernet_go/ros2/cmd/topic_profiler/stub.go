@@ -1,0 +1,14 @@
+//go:build !ros2
+
+// Command topic_profiler is a peernet ROS 2 node; this build has no ROS 2 support.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "topic_profiler: built without ROS 2 support: build with colcon or go build -tags ros2 (with a sourced ROS 2)")
+	os.Exit(1)
+}
