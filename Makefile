@@ -11,7 +11,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # The suite's time limit per package; CI must finish in 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test deps test-deps models vet fuzz bench bindings ros-msgs test-ros clean
+.PHONY: all build demo test deps test-deps models vet fuzz bench bindings ros-msgs test-ros bench-ros clean
 
 all: build
 
@@ -99,6 +99,10 @@ bindings: ros-msgs
 	find $(ROSGEN) -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 	cp -r $(ROS_CACHE)/rosgen/. $(ROSGEN)/
 	@echo "bindings: $$(find $(ROSGEN) -name '*.gen.go' | wc -l) files in $(ROSGEN)"
+
+# The ros2 network against raw DDS round trips of the same messages.
+bench-ros: ros-msgs
+	cd peernet_go/ros2 && $(ROS_GO_ENV) $(GO) test -tags ros2 -run '^$$' -bench . -benchtime 2000x ./...
 
 test-ros:
 	@if [ -z "$(AMENT_PREFIX_PATH)" ]; then \

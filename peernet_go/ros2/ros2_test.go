@@ -29,7 +29,7 @@ import (
 // rosContext returns a ROS 2 context on a domain of this test process's
 // own, so that the tests neither see nor disturb other ROS 2 programs on
 // the machine. It skips the test when ROS 2 is not sourced.
-func rosContext(t *testing.T) *rclgo.Context {
+func rosContext(t testing.TB) *rclgo.Context {
 	t.Helper()
 	if os.Getenv("AMENT_PREFIX_PATH") == "" {
 		t.Skip("no sourced ROS 2 (AMENT_PREFIX_PATH is empty): source a ROS 2 Humble and a workspace with peernet_msgs")
@@ -45,7 +45,7 @@ func rosContext(t *testing.T) *rclgo.Context {
 }
 
 // newHost returns a Host on a new node of ctx.
-func newHost(t *testing.T, ctx *rclgo.Context, name string) *Host {
+func newHost(t testing.TB, ctx *rclgo.Context, name string) *Host {
 	t.Helper()
 	node, err := ctx.NewNode(name, "/peernet_test")
 	if err != nil {
