@@ -10,7 +10,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-import peernet_launch as pl  # noqa: E402
+import peernet_shared as pl  # noqa: E402
 
 
 def generate_launch_description():
