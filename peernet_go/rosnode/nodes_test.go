@@ -273,6 +273,14 @@ loop:
 	if _, ok := res.w["/late"]; ok {
 		t.Fatal("a window for a topic that never appeared")
 	}
+	// topics.jsonl is written before RunProfiler returns; the published
+	// windows reach their subscriber a moment later.
+	b, err := os.ReadFile(filepath.Join(c.ResultsDir, "topics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	waitFor(t, func() bool { return len(tstats.all()) >= len(lines) })
 	msgs := decodeAll[rosmsgs.TopicStatistics](t, tstats.all())
 	var good int
 	for _, m := range msgs {
@@ -298,11 +306,6 @@ loop:
 	if !log.has("/imu: ") || !log.has("header age p50") || !log.has("/late to appear") {
 		t.Errorf("log %q", log.lines)
 	}
-	b, err := os.ReadFile(filepath.Join(c.ResultsDir, "topics.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) != len(msgs) {
 		t.Fatalf("%d lines in topics.jsonl, %d windows published", len(lines), len(msgs))
 	}
