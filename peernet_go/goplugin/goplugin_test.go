@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -233,11 +232,15 @@ func TestTranslate(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// plugins holds the test plugin, built once per test binary: a process
+// loads a plugin package only once.
+var plugins BuildCache
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	plugins.Close()
+	os.Exit(code)
+}
 
 // stringerPlugin builds testdata/stringer once per test binary.
 func stringerPlugin(t *testing.T) string {
@@ -245,24 +248,16 @@ func stringerPlugin(t *testing.T) string {
 	if !Supported {
 		t.Skip("this build cannot load Go plugins (cgo is off)")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "goplugin-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "stringer.so")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		buildErr = Build(ctx, "./testdata/stringer", buildPath)
-	})
-	if errors.Is(buildErr, exec.ErrNotFound) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	so, err := plugins.Build(ctx, "./testdata/stringer")
+	if errors.Is(err, exec.ErrNotFound) {
 		t.Skip("the go command is not in PATH: cannot build the test plugin")
 	}
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return buildPath
+	return so
 }
 
 func TestLoadEndToEnd(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,10 +24,10 @@ func TestPluginModel(t *testing.T) {
 	if !goplugin.Supported {
 		t.Skip("this build cannot load Go plugins (cgo is off)")
 	}
-	so := filepath.Join(t.TempDir(), "checksum.so")
 	bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := goplugin.Build(bctx, "../examples/modelplugin", so); err != nil {
+	so, err := plugins.Build(bctx, "../examples/modelplugin")
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			t.Skip("the go command is not in PATH: cannot build the plugin")
 		}
@@ -72,4 +73,14 @@ func TestPluginModel(t *testing.T) {
 	if _, _, err := inference.OpenBuiltin(so + "::Missing"); !errors.Is(err, goplugin.ErrSymbol) {
 		t.Errorf("missing symbol: %v", err)
 	}
+}
+
+// plugins holds the plugins the tests build, once per process: a process
+// loads a plugin package only once, also under go test -count=N.
+var plugins goplugin.BuildCache
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	plugins.Close()
+	os.Exit(code)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +22,10 @@ func TestExternalPlugin(t *testing.T) {
 	if !goplugin.Supported {
 		t.Skip("this build cannot load Go plugins (cgo is off)")
 	}
-	so := filepath.Join(t.TempDir(), "counter.so")
 	bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := goplugin.Build(bctx, "../examples/sensorplugin", so); err != nil {
+	so, err := plugins.Build(bctx, "../examples/sensorplugin")
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			t.Skip("the go command is not in PATH: cannot build the plugin")
 		}
@@ -89,4 +89,14 @@ func TestExternalPlugin(t *testing.T) {
 			t.Errorf("Open = %v", err)
 		}
 	})
+}
+
+// plugins holds the plugins the tests build, once per process: a process
+// loads a plugin package only once, also under go test -count=N.
+var plugins goplugin.BuildCache
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	plugins.Close()
+	os.Exit(code)
 }
