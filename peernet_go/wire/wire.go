@@ -128,6 +128,15 @@ func (f *Frame) HeaderLen() int { return FixedHeaderSize + len(f.Encoding) }
 // Len returns the encoded size of the whole frame.
 func (f *Frame) Len() int { return f.HeaderLen() + len(f.Payload) }
 
+// CheckLen returns an error wrapping ErrTooLarge when the encoded frame is
+// longer than maxFrame bytes, a transport's max_frame.
+func (f *Frame) CheckLen(maxFrame int) error {
+	if n := f.Len(); n > maxFrame {
+		return fmt.Errorf("%w: frame of %d bytes, max_frame is %d", ErrTooLarge, n, maxFrame)
+	}
+	return nil
+}
+
 // AppendHeader appends the encoded header (including the encoding string and
 // the payload length, but not the payload) to dst. Transports that can send
 // the payload separately use it to avoid copying large payloads.

@@ -362,8 +362,8 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	if err := ctx.Err(); err != nil {
 		return c.errorf("send", err)
 	}
-	if n := f.Len(); n > c.o.MaxFrame {
-		return c.errorf("send", fmt.Errorf("%w: frame of %d bytes, max_frame is %d", wire.ErrTooLarge, n, c.o.MaxFrame))
+	if err := f.CheckLen(c.o.MaxFrame); err != nil {
+		return c.errorf("send", err)
 	}
 	topic := c.pubTopic
 	if c.server {

@@ -96,10 +96,10 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	if err := ctx.Err(); err != nil {
 		return c.errorf("send", err)
 	}
-	n := f.Len()
-	if n > c.o.MaxFrame {
-		return c.errorf("send", fmt.Errorf("%w: frame of %d bytes, max_frame is %d", wire.ErrTooLarge, n, c.o.MaxFrame))
+	if err := f.CheckLen(c.o.MaxFrame); err != nil {
+		return c.errorf("send", err)
 	}
+	n := f.Len()
 	var to netip.AddrPort
 	if c.server {
 		var err error

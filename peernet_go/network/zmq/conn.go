@@ -228,8 +228,8 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	if err := ctx.Err(); err != nil {
 		return c.errorf("send", err)
 	}
-	if n := f.Len(); n > c.maxFrame {
-		return c.errorf("send", fmt.Errorf("%w: frame of %d bytes, max_frame is %d", wire.ErrTooLarge, n, c.maxFrame))
+	if err := f.CheckLen(c.maxFrame); err != nil {
+		return c.errorf("send", err)
 	}
 	if c.server {
 		id, err := peerID(c.peer[:0], f.Peer)
