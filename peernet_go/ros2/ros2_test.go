@@ -225,7 +225,7 @@ func take(t *testing.T, h *Host, topic string, ts types.MessageTypeSupport) func
 		mu   sync.Mutex
 		msgs []types.Message
 	)
-	sub, err := h.node.NewSubscription(topic, ts, &rclgo.SubscriptionOptions{Qos: QosProfile(rosnode.DefaultQoS())}, func(s *rclgo.Subscription) {
+	sub, err := h.node.NewSubscription(topic, ts, &rclgo.SubscriptionOptions{Qos: QosProfile(rosnode.StatisticsQoS())}, func(s *rclgo.Subscription) {
 		m := ts.New()
 		if _, err := s.TakeMessage(m); err == nil {
 			mu.Lock()
@@ -264,7 +264,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mpub.Close()
-	spub, err := edge.Publisher("~/statistics", rosmsgs.TypeMetricsMessage, rosnode.DefaultQoS())
+	spub, err := edge.Publisher("~/statistics", rosmsgs.TypeMetricsMessage, rosnode.StatisticsQoS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,12 +304,18 @@ func TestMetricsRoundTrip(t *testing.T) {
 	if err := windows.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Close emitted one statistics message per stage, rtt among them.
+	var rtt *statistics_msgs.MetricsMessage
 	deadline := time.Now().Add(5 * time.Second)
-	for len(got()) < n || len(gotStats()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("received %d of %d metrics and %d statistics within 5 s", len(got()), n, len(gotStats()))
+	for ; len(got()) < n || rtt == nil; time.Sleep(10 * time.Millisecond) {
+		for _, m := range gotStats() {
+			if m := m.(*statistics_msgs.MetricsMessage); m.MetricsSource == metrics.StageRTT {
+				rtt = m
+			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of %d metrics and %d statistics (rtt: %v) within 5 s", len(got()), n, len(gotStats()), rtt != nil)
+		}
 	}
 	for i, m := range got() {
 		m := m.(*peernet_msgs.IterationMetrics)
@@ -319,13 +325,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 			t.Fatalf("metrics %d: %+v\nrecord %+v", i, m, r)
 		}
 	}
-	var rtt *statistics_msgs.MetricsMessage
-	for _, m := range gotStats() {
-		if m := m.(*statistics_msgs.MetricsMessage); m.MetricsSource == metrics.StageRTT {
-			rtt = m
-		}
-	}
-	if rtt == nil || rtt.MeasurementSourceName != "/peernet_test/edge_node" || rtt.Unit != "s" {
+	if rtt.MeasurementSourceName != "/peernet_test/edge_node" || rtt.Unit != "s" {
 		t.Fatalf("rtt statistics: %+v", rtt)
 	}
 	for _, p := range rtt.Statistics {

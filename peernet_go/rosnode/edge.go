@@ -285,7 +285,7 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	if err != nil {
 		return nil, nil, fmt.Errorf("parameter metrics_topic: %w", err)
 	}
-	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, DefaultQoS())
+	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, StatisticsQoS())
 	if err != nil {
 		mpub.Close()
 		return nil, nil, fmt.Errorf("parameter statistics_topic: %w", err)

@@ -144,6 +144,11 @@ func SensorDataQoS() QoS { return QoS{Reliability: BestEffort, Durability: Volat
 // DefaultQoS is ROS 2's default profile: reliable, volatile, depth 10.
 func DefaultQoS() QoS { return QoS{Reliability: Reliable, Durability: Volatile, Depth: 10} }
 
+// StatisticsQoS is the profile of the statistics topics: reliable,
+// volatile, and deep enough (depth 100) to hold a window's burst, one
+// message per stage or per topic and quantity, until it is delivered.
+func StatisticsQoS() QoS { return QoS{Reliability: Reliable, Durability: Volatile, Depth: 100} }
+
 // orDefault fills q's empty fields from def.
 func (q QoS) orDefault(def QoS) QoS {
 	if q.Reliability == "" {

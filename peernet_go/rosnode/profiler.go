@@ -98,12 +98,12 @@ func RunProfiler(ctx context.Context, env Env, c ProfilerConfig) (map[string]top
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, DefaultQoS())
+	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, StatisticsQoS())
 	if err != nil {
 		return nil, fmt.Errorf("parameter statistics_topic: %w", err)
 	}
 	defer spub.Close()
-	tpub, err := env.Host.Publisher(c.TopicStatisticsTopic, rosmsgs.TypeTopicStatistics, DefaultQoS())
+	tpub, err := env.Host.Publisher(c.TopicStatisticsTopic, rosmsgs.TypeTopicStatistics, StatisticsQoS())
 	if err != nil {
 		return nil, fmt.Errorf("parameter topic_statistics_topic: %w", err)
 	}

@@ -239,8 +239,8 @@ func (c *conn) onSample(device string) func(Message) {
 			return
 		}
 		f, err := s.Frame()
-		if err == nil && f.Len() > c.n.MaxFrame {
-			err = fmt.Errorf("%w: %d bytes, maximum %d", wire.ErrTooLarge, f.Len(), c.n.MaxFrame)
+		if err == nil {
+			err = f.CheckLen(c.n.MaxFrame)
 		}
 		if d, id, _ := strings.Cut(s.Source, "/"); err == nil && (d != device || id == "") {
 			err = fmt.Errorf("ros2: sample on %s's topic from %q, want %s/<id>", device, s.Source, device)
@@ -263,8 +263,8 @@ func (c *conn) onReply(m Message) {
 		return // another connection's reply
 	}
 	f, err := r.Frame()
-	if err == nil && f.Len() > c.n.MaxFrame {
-		err = fmt.Errorf("%w: %d bytes, maximum %d", wire.ErrTooLarge, f.Len(), c.n.MaxFrame)
+	if err == nil {
+		err = f.CheckLen(c.n.MaxFrame)
 	}
 	if err != nil {
 		c.deliver(item{err: &network.DecodeError{Err: err}})
@@ -280,8 +280,8 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	if f.Len() > c.n.MaxFrame {
-		return fmt.Errorf("ros2: %w: frame of %d bytes, maximum %d", wire.ErrTooLarge, f.Len(), c.n.MaxFrame)
+	if err := f.CheckLen(c.n.MaxFrame); err != nil {
+		return fmt.Errorf("ros2: %w", err)
 	}
 	var (
 		pub Publisher
