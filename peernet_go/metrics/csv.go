@@ -1,64 +1,14 @@
 package metrics
 
 import (
-	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"math"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 )
-
-// FlushInterval is the longest a buffered writer keeps records before a
-// Write flushes them.
-const FlushInterval = time.Second
-
-// data.csv columns, in file order.
-const (
-	colIteration = iota
-	colSensing
-	colUpload
-	colInference
-	colDownload
-	colUploadBytes
-	colDownloadBytes
-	colUploadThroughput
-	colDownloadThroughput
-	colPreprocessing
-	colPostprocessing
-	colQueue
-	colServer
-	colRTT
-	colClockOffset
-	colClockError
-	colLag
-	colHeaderAge
-	colTopic
-	colStatus
-	colWarmup
-	colUploadPackets
-	colDownloadPackets
-	numColumns
-)
-
-var csvColumns = [numColumns]string{
-	"iteration", "sensing", "upload", "inference", "download",
-	"upload-bytes", "download-bytes", "upload-throughput", "download-throughput",
-	"preprocessing", "postprocessing", "queue", "server", "rtt",
-	"clock-offset", "clock-error", "lag", "header-age", "topic", "status", "warmup",
-	"upload-packets", "download-packets",
-}
-
-// CSVColumns returns data.csv's column names in file order. The first nine
-// are PEERNet's (less its pickled "logger" sizes); columns added later come
-// last, and the reader accepts files without them.
-func CSVColumns() []string { return append([]string(nil), csvColumns[:]...) }
 
 // Replied reports whether the record's reply arrived, so that its reply-side
 // fields (upload, server stages, download, rtt, download bytes and packets)
@@ -66,156 +16,28 @@ func CSVColumns() []string { return append([]string(nil), csvColumns[:]...) }
 // set, or an RTT read back from data.csv).
 func (r *Record) Replied() bool { return r.Status == OK || r.T3 != 0 || r.RTT != 0 }
 
-// AppendCSV appends r as one data.csv row, newline included. Durations are
-// seconds with nine decimals (exact to the nanosecond), bytes and packets
-// integers (packets are 0 on transports that do not count them) and
-// throughputs bit/s; cells a lost or failed iteration cannot know are empty
-// (see Replied), as are a throughput whose delay is not positive, header-age
-// unless HasHeaderAge, and an empty topic.
+// AppendCSV appends r as one data.csv row, newline included, in the columns
+// of the record schema (see Columns). Durations are seconds with nine
+// decimals (exact to the nanosecond), bytes and packets integers (packets
+// are 0 on transports that do not count them) and throughputs bit/s; cells
+// a lost or failed iteration cannot know are empty (see Replied), as are a
+// throughput whose delay is not positive, header-age unless HasHeaderAge,
+// latency-from-schedule unless set, and an empty topic.
 func AppendCSV(b []byte, r *Record) []byte {
-	b = strconv.AppendInt(b, int64(r.Iteration), 10)
-	b = append(b, ',')
-	b = appendSeconds(b, r.Sensing)
-	b = append(b, ',')
-	replied := r.Replied()
-	if replied {
-		b = appendSeconds(b, r.Upload)
-		b = append(b, ',')
-		b = appendSeconds(b, r.Inference)
-		b = append(b, ',')
-		b = appendSeconds(b, r.Download)
-	} else {
-		b = append(b, ",,"...)
-	}
-	b = append(b, ',')
-	b = strconv.AppendInt(b, r.UploadBytes, 10)
-	b = append(b, ',')
-	if replied {
-		b = strconv.AppendInt(b, r.DownloadBytes, 10)
-	}
-	b = append(b, ',')
-	if replied && r.Upload > 0 {
-		b = strconv.AppendFloat(b, Throughput(r.UploadBytes, r.Upload), 'f', -1, 64)
-	}
-	b = append(b, ',')
-	if replied && r.Download > 0 {
-		b = strconv.AppendFloat(b, Throughput(r.DownloadBytes, r.Download), 'f', -1, 64)
-	}
-	b = append(b, ',')
-	if replied {
-		b = appendSeconds(b, r.Preprocess)
-		b = append(b, ',')
-		b = appendSeconds(b, r.Postprocess)
-		b = append(b, ',')
-		b = appendSeconds(b, r.Queue)
-		b = append(b, ',')
-		b = appendSeconds(b, r.Server)
-		b = append(b, ',')
-		b = appendSeconds(b, r.RTT)
-	} else {
-		b = append(b, ",,,,"...)
-	}
-	b = append(b, ',')
-	b = appendSeconds(b, r.ClockOffset)
-	b = append(b, ',')
-	b = appendSeconds(b, r.ClockError)
-	b = append(b, ',')
-	b = appendSeconds(b, r.Lag)
-	b = append(b, ',')
-	if r.HasHeaderAge {
-		b = appendSeconds(b, r.HeaderAge)
-	}
-	b = append(b, ',')
-	b = appendCSVField(b, r.Topic)
-	b = append(b, ',')
-	b = append(b, r.Status.String()...)
-	b = append(b, ',')
-	b = strconv.AppendBool(b, r.Warmup)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, r.UploadPackets, 10)
-	b = append(b, ',')
-	if replied {
-		b = strconv.AppendInt(b, r.DownloadPackets, 10)
+	for i := range columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c := &columns[i]
+		if c.kind == kindText {
+			if c.isKnown(r) {
+				b = appendCSVField(b, *c.text(r))
+			}
+			continue
+		}
+		b, _ = c.appendValue(b, r)
 	}
 	return append(b, '\n')
-}
-
-// appendSeconds appends d in seconds with exactly nine decimals, computed
-// with integers so that every nanosecond survives.
-func appendSeconds(b []byte, d time.Duration) []byte {
-	u := uint64(d)
-	if d < 0 {
-		b = append(b, '-')
-		u = -u
-	}
-	b = strconv.AppendUint(b, u/1e9, 10)
-	var frac [10]byte
-	frac[0] = '.'
-	f := u % 1e9
-	for i := 9; i > 0; i-- {
-		frac[i] = byte('0' + f%10)
-		f /= 10
-	}
-	return append(b, frac[:]...)
-}
-
-// parseSeconds reads seconds written by appendSeconds exactly, and any other
-// decimal or exponent form (PEERNet wrote Python floats) to the nearest
-// nanosecond.
-func parseSeconds(s string) (time.Duration, error) {
-	if d, ok := parseExactSeconds(s); ok {
-		return d, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("invalid seconds %q", s)
-	}
-	ns := math.Round(f * 1e9)
-	if ns >= math.MaxInt64 || ns < math.MinInt64 {
-		return 0, fmt.Errorf("seconds %q out of range", s)
-	}
-	return time.Duration(ns), nil
-}
-
-// parseExactSeconds parses [-]digits[.digits] with at most nine decimals
-// into nanoseconds without rounding; ok is false for anything else.
-func parseExactSeconds(s string) (time.Duration, bool) {
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 10 || len(frac) > 9 {
-		return 0, false
-	}
-	var u uint64
-	for i := 0; i < len(whole); i++ {
-		c := whole[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	for i := 0; i < 9; i++ {
-		u *= 10
-		if i < len(frac) {
-			c := frac[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			u += uint64(c - '0')
-		}
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return time.Duration(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return time.Duration(u), true
 }
 
 // appendCSVField appends s, quoted as RFC 4180 requires when it holds a
@@ -239,96 +61,6 @@ func appendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-var lineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
-
-// Flusher is implemented by sinks that buffer: Flush writes what they hold.
-// Run loops call it on a one-second ticker.
-type Flusher interface {
-	Flush() error
-}
-
-// bufferedFile is the buffering, periodic flushing and closing shared by
-// CSVWriter and JSONLWriter. Its methods are safe for concurrent use.
-type bufferedFile struct {
-	mu    sync.Mutex
-	bw    *bufio.Writer
-	file  *os.File // set when the writer owns the file
-	name  string   // for errors
-	line  []byte   // reused row buffer
-	last  time.Time
-	err   error // sticky write error
-	close bool
-}
-
-func (f *bufferedFile) init(w io.Writer, name string) {
-	f.bw = bufio.NewWriterSize(w, 64<<10)
-	f.name = name
-	f.line = make([]byte, 0, 512)
-	f.last = time.Now()
-}
-
-// writeLine writes f.line (filled by the caller under f.mu) and flushes when
-// FlushInterval has passed since the last flush.
-func (f *bufferedFile) writeLine() error {
-	if f.err != nil {
-		return f.err
-	}
-	if f.close {
-		return fmt.Errorf("metrics: write to closed %s", f.name)
-	}
-	if _, err := f.bw.Write(f.line); err != nil {
-		f.err = fmt.Errorf("metrics: writing %s: %w", f.name, err)
-		return f.err
-	}
-	if time.Since(f.last) > FlushInterval {
-		return f.flushLocked()
-	}
-	return nil
-}
-
-func (f *bufferedFile) flushLocked() error {
-	if f.err != nil {
-		return f.err
-	}
-	f.last = time.Now()
-	if err := f.bw.Flush(); err != nil {
-		f.err = fmt.Errorf("metrics: flushing %s: %w", f.name, err)
-		return f.err
-	}
-	return nil
-}
-
-// Flush writes the buffered records to the underlying writer.
-func (f *bufferedFile) Flush() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.close {
-		return nil
-	}
-	return f.flushLocked()
-}
-
-// Close flushes; when the writer created its file, it also syncs it to disk
-// and closes it. Closing twice is harmless.
-func (f *bufferedFile) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.close {
-		return nil
-	}
-	f.close = true
-	err := f.flushLocked()
-	if f.file != nil {
-		if serr := f.file.Sync(); serr != nil && err == nil {
-			err = fmt.Errorf("metrics: syncing %s: %w", f.name, serr)
-		}
-		if cerr := f.file.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("metrics: closing %s: %w", f.name, cerr)
-		}
-	}
-	return err
-}
-
 // CSVWriter is the Sink that writes data.csv: a header line, then one row per
 // record (see AppendCSV). It buffers, flushes on a Write that comes more than
 // FlushInterval after the last flush and on Flush, and flushes (and syncs a
@@ -346,8 +78,8 @@ var (
 // flushes but does not close w.
 func NewCSVWriter(w io.Writer) *CSVWriter {
 	c := &CSVWriter{}
-	c.init(w, "data.csv")
-	c.bw.WriteString(strings.Join(csvColumns[:], ","))
+	c.init(w, DataCSV)
+	c.bw.WriteString(strings.Join(Columns(), ","))
 	c.bw.WriteByte('\n')
 	return c
 }
@@ -426,10 +158,8 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 			return nil, fmt.Errorf("metrics: data.csv header names column %q twice", name)
 		}
 		seen[name] = true
-		for k, known := range csvColumns {
-			if name == known {
-				c.col[k] = i
-			}
+		if k := columnIndex(name); k >= 0 {
+			c.col[k] = i
 		}
 	}
 	if c.col[colIteration] < 0 {
@@ -456,93 +186,14 @@ func (c *CSVReader) Read(rec *Record) error {
 		if i < 0 || fields[i] == "" {
 			continue
 		}
-		if err := setField(rec, k, fields[i]); err != nil {
-			return &CSVError{Line: line, Column: csvColumns[k], Err: err}
+		if err := columns[k].set(rec, fields[i]); err != nil {
+			return &CSVError{Line: line, Column: columns[k].name, Err: err}
 		}
 	}
 	if c.col[colIteration] >= 0 && fields[c.col[colIteration]] == "" {
 		return &CSVError{Line: line, Column: "iteration", Err: errors.New("empty")}
 	}
 	return nil
-}
-
-func setField(r *Record, k int, s string) error {
-	var err error
-	switch k {
-	case colIteration:
-		var n int64
-		n, err = strconv.ParseInt(s, 10, 0)
-		if err == nil && n < 0 {
-			return fmt.Errorf("negative iteration %d", n)
-		}
-		r.Iteration = int(n)
-	case colSensing:
-		r.Sensing, err = parseSeconds(s)
-	case colUpload:
-		r.Upload, err = parseSeconds(s)
-	case colInference:
-		r.Inference, err = parseSeconds(s)
-	case colDownload:
-		r.Download, err = parseSeconds(s)
-	case colUploadBytes:
-		r.UploadBytes, err = parseCount(s, "byte")
-	case colDownloadBytes:
-		r.DownloadBytes, err = parseCount(s, "byte")
-	case colUploadThroughput, colDownloadThroughput:
-		if _, perr := strconv.ParseFloat(s, 64); perr != nil {
-			return fmt.Errorf("invalid bit/s %q", s)
-		}
-	case colPreprocessing:
-		r.Preprocess, err = parseSeconds(s)
-	case colPostprocessing:
-		r.Postprocess, err = parseSeconds(s)
-	case colQueue:
-		r.Queue, err = parseSeconds(s)
-	case colServer:
-		r.Server, err = parseSeconds(s)
-	case colRTT:
-		r.RTT, err = parseSeconds(s)
-	case colClockOffset:
-		r.ClockOffset, err = parseSeconds(s)
-	case colClockError:
-		r.ClockError, err = parseSeconds(s)
-	case colLag:
-		r.Lag, err = parseSeconds(s)
-	case colHeaderAge:
-		r.HeaderAge, err = parseSeconds(s)
-		r.HasHeaderAge = true
-	case colTopic:
-		r.Topic = lineBreaks.Replace(s)
-	case colStatus:
-		r.Status, err = ParseStatus(s)
-	case colWarmup:
-		r.Warmup, err = strconv.ParseBool(s)
-	case colUploadPackets:
-		r.UploadPackets, err = parseCount(s, "packet")
-	case colDownloadPackets:
-		r.DownloadPackets, err = parseCount(s, "packet")
-	}
-	if numErr, ok := errors.AsType[*strconv.NumError](err); ok {
-		return fmt.Errorf("invalid number %q: %w", s, numErr.Err)
-	}
-	return err
-}
-
-// parseCount reads a non-negative count of what ("byte", "packet").
-func parseCount(s, what string) (int64, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		// PEERNet sizes may be written as floats ("767.0").
-		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
-			return 0, fmt.Errorf("invalid %s count %q", what, s)
-		}
-		n = int64(f)
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("negative %s count %d", what, n)
-	}
-	return n, nil
 }
 
 // ReadCSV iterates over the records of a data.csv stream. A header problem or

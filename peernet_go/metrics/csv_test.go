@@ -18,7 +18,8 @@ import (
 
 const csvHeader = "iteration,sensing,upload,inference,download,upload-bytes,download-bytes," +
 	"upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt," +
-	"clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets\n"
+	"clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets," +
+	"latency-from-schedule\n"
 
 // okRecord is a complete iteration: 1 KiB up in 1 ms, 100 B down in 0.5 ms.
 func okRecord(i int) metrics.Record {
@@ -56,10 +57,10 @@ func TestCSVWriterRows(t *testing.T) {
 	}
 	want := csvHeader +
 		"0,0.000012345,0.001000000,0.002000000,0.000500000,1024,100,8192000,1600000," +
-		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false,0,0\n" +
-		"1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false,1,\n" +
+		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,,,ok,false,0,0,\n" +
+		"1,0.000001000,,,,1024,,,,,,,,,0.001000000,0.000002000,0.003000000,,,lost,false,1,,\n" +
 		"2,0.000012345,-0.001000000,0.002000000,0.000500000,1024,100,,1600000," +
-		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,-0.002000000,\"/cam,front\",ok,true,1,1\n"
+		"0.000010000,0.000007000,0.000003000,0.002100000,0.003600000,-0.250000000,0.000040000,0.000000000,-0.002000000,\"/cam,front\",ok,true,1,1,\n"
 	if got := buf.String(); got != want {
 		t.Fatalf("data.csv:\n%s\nwant:\n%s", got, want)
 	}
@@ -164,6 +165,7 @@ type view struct {
 	Sensing, Upload, Queue, Preprocess, Inference, Postprocess     time.Duration
 	Server, Download, RTT, ClockOffset, ClockError, Lag, HeaderAge time.Duration
 	UploadBytes, DownloadBytes, UploadPackets, DownloadPackets     int64
+	LatencyFromSchedule                                            time.Duration
 	T0, T1, T2, T3, LogTime                                        int64
 	Topic                                                          string
 	HasHeaderAge                                                   bool
@@ -175,6 +177,7 @@ func toView(r metrics.Record) view {
 		r.Sensing, r.Upload, r.Queue, r.Preprocess, r.Inference, r.Postprocess,
 		r.Server, r.Download, r.RTT, r.ClockOffset, r.ClockError, r.Lag, r.HeaderAge,
 		r.UploadBytes, r.DownloadBytes, r.UploadPackets, r.DownloadPackets,
+		r.LatencyFromSchedule,
 		r.T0, r.T1, r.T2, r.T3, r.LogTime,
 		r.Topic, r.HasHeaderAge,
 	}
@@ -188,6 +191,9 @@ func csvView(r metrics.Record) view {
 	r.T0, r.T1, r.T2, r.T3, r.LogTime, r.Err = 0, 0, 0, 0, 0, ""
 	if !r.HasHeaderAge {
 		r.HeaderAge = 0
+	}
+	if r.Status == metrics.Missed {
+		r.Sensing, r.UploadBytes, r.ClockOffset, r.ClockError, r.Lag, r.UploadPackets = 0, 0, 0, 0, 0, 0
 	}
 	if !replied {
 		r.Upload, r.Inference, r.Download, r.DownloadBytes, r.DownloadPackets = 0, 0, 0, 0, 0
@@ -211,7 +217,7 @@ var genPackets = rapid.OneOf(rapid.Just(int64(0)), rapid.Int64Range(1, 100), rap
 func genRecord(t *rapid.T) metrics.Record {
 	r := metrics.Record{
 		Iteration:       rapid.IntRange(0, math.MaxInt32).Draw(t, "iteration"),
-		Status:          metrics.Status(rapid.IntRange(0, 2).Draw(t, "status")),
+		Status:          metrics.Status(rapid.IntRange(0, 3).Draw(t, "status")),
 		Warmup:          rapid.Bool().Draw(t, "warmup"),
 		Err:             rapid.String().Draw(t, "err"),
 		Sensing:         genDuration(t, "sensing"),
@@ -240,6 +246,9 @@ func genRecord(t *rapid.T) metrics.Record {
 	}
 	if r.HasHeaderAge {
 		r.HeaderAge = genDuration(t, "age")
+	}
+	if rapid.Bool().Draw(t, "scheduled") {
+		r.LatencyFromSchedule = genDuration(t, "fromschedule")
 	}
 	if rapid.Bool().Draw(t, "hasoutput") {
 		r.OutputEncoding = rapid.SampledFrom([]string{"json", "text", "bytes", ""}).Draw(t, "enc")
@@ -367,7 +376,7 @@ func TestReadCSVWithoutPacketColumns(t *testing.T) {
 	ok.UploadPackets, ok.DownloadPackets = 45, 1
 	row := metrics.AppendCSV(nil, &ok)
 	// The same row in a file written before the packet columns existed.
-	old := oldCSVHeader + strings.TrimSuffix(string(row), ",45,1\n") + "\n"
+	old := oldCSVHeader + strings.TrimSuffix(string(row), ",45,1,\n") + "\n"
 	if old == oldCSVHeader+string(row) {
 		t.Fatalf("row %q does not end with its packet counts", row)
 	}

@@ -86,7 +86,7 @@ func ExampleCSVWriter() {
 		panic(err)
 	}
 	// Output:
-	// iteration,sensing,upload,inference,download,upload-bytes,download-bytes,upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt,clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets
-	// 0,0.000005000,0.001000000,0.000000000,0.000500000,1000,100,8000000,1600000,0.000000000,0.000000000,0.000000000,0.000500000,0.002000000,0.000000000,0.000000000,0.000000000,,,ok,false,1,1
-	// 1,0.000004000,,,,1000,,,,,,,,,0.000000000,0.000000000,0.000000000,,,lost,false,1,
+	// iteration,sensing,upload,inference,download,upload-bytes,download-bytes,upload-throughput,download-throughput,preprocessing,postprocessing,queue,server,rtt,clock-offset,clock-error,lag,header-age,topic,status,warmup,upload-packets,download-packets,latency-from-schedule
+	// 0,0.000005000,0.001000000,0.000000000,0.000500000,1000,100,8000000,1600000,0.000000000,0.000000000,0.000000000,0.000500000,0.002000000,0.000000000,0.000000000,0.000000000,,,ok,false,1,1,
+	// 1,0.000004000,,,,1000,,,,,,,,,0.000000000,0.000000000,0.000000000,,,lost,false,1,,
 }

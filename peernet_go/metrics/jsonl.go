@@ -5,70 +5,52 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
 // AppendJSON appends r as one JSON object, without a newline. It has the
-// data.csv columns under the same names and in the same order (seconds,
-// bytes, packets and bit/s as numbers; cells a lost or failed iteration
-// cannot know, a throughput whose delay is not positive, and a header-age
-// that is not known are null; an empty topic is left out), then "t0" to
-// "t3" (Unix ns integers), "log-time" when set, "error" when set and, when
-// r.Output is not nil, "output-encoding" and "output": the reply embedded as
-// JSON when its encoding is "json", as a string when "text", and otherwise
-// (or when it is not valid JSON or UTF-8) as a base64 string with
-// "output-base64": true.
+// columns of the record schema under the same names and in the same order
+// as data.csv (seconds, bytes, packets and bit/s as numbers; cells a lost or
+// failed iteration cannot know, a throughput whose delay is not positive,
+// and a header-age that is not known are null; an empty topic and an unset
+// latency-from-schedule are left out), then "t0" to "t3" (Unix ns
+// integers), "log-time" when set, "error" when set and, when r.Output is
+// not nil, "output-encoding" and "output": the reply embedded as JSON when
+// its encoding is "json", as a string when "text", and otherwise (or when
+// it is not valid JSON or UTF-8) as a base64 string with "output-base64":
+// true.
 func AppendJSON(b []byte, r *Record) []byte {
-	replied := r.Replied()
-	b = append(b, `{"iteration":`...)
-	b = strconv.AppendInt(b, int64(r.Iteration), 10)
-	b = appendJSONSeconds(b, "sensing", r.Sensing, true)
-	b = appendJSONSeconds(b, "upload", r.Upload, replied)
-	b = appendJSONSeconds(b, "inference", r.Inference, replied)
-	b = appendJSONSeconds(b, "download", r.Download, replied)
-	b = append(b, `,"upload-bytes":`...)
-	b = strconv.AppendInt(b, r.UploadBytes, 10)
-	b = append(b, `,"download-bytes":`...)
-	if replied {
-		b = strconv.AppendInt(b, r.DownloadBytes, 10)
-	} else {
-		b = append(b, "null"...)
-	}
-	b = append(b, `,"upload-throughput":`...)
-	b = appendJSONThroughput(b, r.UploadBytes, r.Upload, replied)
-	b = append(b, `,"download-throughput":`...)
-	b = appendJSONThroughput(b, r.DownloadBytes, r.Download, replied)
-	b = appendJSONSeconds(b, "preprocessing", r.Preprocess, replied)
-	b = appendJSONSeconds(b, "postprocessing", r.Postprocess, replied)
-	b = appendJSONSeconds(b, "queue", r.Queue, replied)
-	b = appendJSONSeconds(b, "server", r.Server, replied)
-	b = appendJSONSeconds(b, "rtt", r.RTT, replied)
-	b = appendJSONSeconds(b, "clock-offset", r.ClockOffset, true)
-	b = appendJSONSeconds(b, "clock-error", r.ClockError, true)
-	b = appendJSONSeconds(b, "lag", r.Lag, true)
-	b = appendJSONSeconds(b, "header-age", r.HeaderAge, r.HasHeaderAge)
-	if r.Topic != "" {
-		b = append(b, `,"topic":`...)
-		b = appendJSONString(b, r.Topic)
-	}
-	b = append(b, `,"status":"`...)
-	b = append(b, r.Status.String()...)
-	b = append(b, `","warmup":`...)
-	b = strconv.AppendBool(b, r.Warmup)
-	b = append(b, `,"upload-packets":`...)
-	b = strconv.AppendInt(b, r.UploadPackets, 10)
-	b = append(b, `,"download-packets":`...)
-	if replied {
-		b = strconv.AppendInt(b, r.DownloadPackets, 10)
-	} else {
-		b = append(b, "null"...)
+	b = append(b, '{')
+	for i := range columns {
+		c := &columns[i]
+		known := c.isKnown(r)
+		if !known && c.omit {
+			continue
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, c.name...)
+		b = append(b, '"', ':')
+		switch {
+		case known && c.kind == kindText:
+			b = appendJSONString(b, *c.text(r))
+		case known && c.kind == kindStatus:
+			b = append(b, '"')
+			b = append(b, r.Status.String()...)
+			b = append(b, '"')
+		default:
+			var ok bool
+			if b, ok = c.appendValue(b, r); !ok {
+				b = append(b, "null"...)
+			}
+		}
 	}
 	for i, t := range [4]int64{r.T0, r.T1, r.T2, r.T3} {
 		b = append(b, `,"t`...)
@@ -90,23 +72,6 @@ func AppendJSON(b []byte, r *Record) []byte {
 		b = appendJSONOutput(b, r.Output, r.OutputEncoding)
 	}
 	return append(b, '}')
-}
-
-func appendJSONSeconds(b []byte, name string, d time.Duration, known bool) []byte {
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	if !known {
-		return append(b, "null"...)
-	}
-	return appendSeconds(b, d)
-}
-
-func appendJSONThroughput(b []byte, n int64, d time.Duration, known bool) []byte {
-	if !known || d <= 0 {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, Throughput(n, d), 'f', -1, 64)
 }
 
 func appendJSONOutput(b, out []byte, enc string) []byte {
@@ -167,129 +132,9 @@ func appendJSONString(b []byte, s string) []byte {
 // MarshalJSON encodes r as AppendJSON does.
 func (r Record) MarshalJSON() ([]byte, error) { return AppendJSON(nil, &r), nil }
 
-// jsonRecord is the decoding form of AppendJSON's object. Seconds stay
-// json.Number so that they parse exactly.
-type jsonRecord struct {
-	Iteration          *int64          `json:"iteration"`
-	Sensing            json.Number     `json:"sensing"`
-	Upload             json.Number     `json:"upload"`
-	Inference          json.Number     `json:"inference"`
-	Download           json.Number     `json:"download"`
-	UploadBytes        *int64          `json:"upload-bytes"`
-	DownloadBytes      *int64          `json:"download-bytes"`
-	UploadThroughput   *float64        `json:"upload-throughput"`
-	DownloadThroughput *float64        `json:"download-throughput"`
-	Preprocessing      json.Number     `json:"preprocessing"`
-	Postprocessing     json.Number     `json:"postprocessing"`
-	Queue              json.Number     `json:"queue"`
-	Server             json.Number     `json:"server"`
-	RTT                json.Number     `json:"rtt"`
-	ClockOffset        json.Number     `json:"clock-offset"`
-	ClockError         json.Number     `json:"clock-error"`
-	Lag                json.Number     `json:"lag"`
-	HeaderAge          json.Number     `json:"header-age"`
-	Topic              string          `json:"topic"`
-	Status             *Status         `json:"status"`
-	Warmup             bool            `json:"warmup"`
-	UploadPackets      *int64          `json:"upload-packets"`
-	DownloadPackets    *int64          `json:"download-packets"`
-	T0                 int64           `json:"t0"`
-	T1                 int64           `json:"t1"`
-	T2                 int64           `json:"t2"`
-	T3                 int64           `json:"t3"`
-	LogTime            int64           `json:"log-time"`
-	Err                string          `json:"error"`
-	OutputEncoding     string          `json:"output-encoding"`
-	Output             json.RawMessage `json:"output"`
-	OutputBase64       bool            `json:"output-base64"`
-}
-
-// UnmarshalJSON decodes an object written by AppendJSON. "iteration" and
-// "status" are required; other missing or null fields stay zero.
-func (r *Record) UnmarshalJSON(b []byte) error {
-	var j jsonRecord
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("metrics: record: %w", err)
-	}
-	if j.Iteration == nil || *j.Iteration < 0 {
-		return errors.New(`metrics: record: missing or negative "iteration"`)
-	}
-	if j.Status == nil {
-		return errors.New(`metrics: record: missing "status"`)
-	}
-	out := Record{
-		Iteration: int(*j.Iteration), Status: *j.Status, Warmup: j.Warmup, Err: j.Err,
-		Topic: j.Topic, T0: j.T0, T1: j.T1, T2: j.T2, T3: j.T3, LogTime: j.LogTime,
-	}
-	for _, f := range []struct {
-		name string
-		num  json.Number
-		dst  *time.Duration
-	}{
-		{"sensing", j.Sensing, &out.Sensing}, {"upload", j.Upload, &out.Upload},
-		{"inference", j.Inference, &out.Inference}, {"download", j.Download, &out.Download},
-		{"preprocessing", j.Preprocessing, &out.Preprocess}, {"postprocessing", j.Postprocessing, &out.Postprocess},
-		{"queue", j.Queue, &out.Queue}, {"server", j.Server, &out.Server}, {"rtt", j.RTT, &out.RTT},
-		{"clock-offset", j.ClockOffset, &out.ClockOffset}, {"clock-error", j.ClockError, &out.ClockError},
-		{"lag", j.Lag, &out.Lag}, {"header-age", j.HeaderAge, &out.HeaderAge},
-	} {
-		if f.num == "" {
-			continue
-		}
-		d, err := parseSeconds(string(f.num))
-		if err != nil {
-			return fmt.Errorf("metrics: record %q: %w", f.name, err)
-		}
-		*f.dst = d
-	}
-	out.HasHeaderAge = j.HeaderAge != ""
-	for _, f := range []struct {
-		name, what string
-		src        *int64
-		dst        *int64
-	}{
-		{"upload-bytes", "byte", j.UploadBytes, &out.UploadBytes},
-		{"download-bytes", "byte", j.DownloadBytes, &out.DownloadBytes},
-		{"upload-packets", "packet", j.UploadPackets, &out.UploadPackets},
-		{"download-packets", "packet", j.DownloadPackets, &out.DownloadPackets},
-	} {
-		if f.src != nil {
-			if *f.src < 0 {
-				return fmt.Errorf("metrics: record %q: negative %s count %d", f.name, f.what, *f.src)
-			}
-			*f.dst = *f.src
-		}
-	}
-	if len(j.Output) > 0 && string(j.Output) != "null" {
-		out.OutputEncoding = j.OutputEncoding
-		switch {
-		case j.OutputBase64:
-			var s string
-			if err := json.Unmarshal(j.Output, &s); err != nil {
-				return fmt.Errorf(`metrics: record "output": %w`, err)
-			}
-			o, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				return fmt.Errorf(`metrics: record "output": %w`, err)
-			}
-			out.Output = o
-		case j.OutputEncoding == "json":
-			var c bytes.Buffer
-			if err := json.Compact(&c, j.Output); err != nil {
-				return fmt.Errorf(`metrics: record "output": %w`, err)
-			}
-			out.Output = c.Bytes()
-		default:
-			var s string
-			if err := json.Unmarshal(j.Output, &s); err != nil {
-				return fmt.Errorf(`metrics: record "output": %w`, err)
-			}
-			out.Output = []byte(s)
-		}
-	}
-	*r = out
-	return nil
-}
+// UnmarshalJSON decodes an object written by AppendJSON (see
+// DecodeRecordJSON).
+func (r *Record) UnmarshalJSON(b []byte) error { return decodeRecordJSON(b, r) }
 
 // JSONLWriter is the Sink that writes records.jsonl: one AppendJSON object a
 // line. It buffers and flushes as CSVWriter does, and is safe for concurrent
@@ -307,7 +152,7 @@ var (
 // close w.
 func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	j := &JSONLWriter{}
-	j.init(w, "records.jsonl")
+	j.init(w, RecordsJSONL)
 	return j
 }
 

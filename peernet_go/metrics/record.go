@@ -16,11 +16,17 @@ const (
 	Lost
 	// Error: the sensor, the transport or the server's model failed.
 	Error
+	// Missed: a slot of a fixed-rate schedule passed while the client could
+	// not send (it was still waiting for an earlier reply, or the link was
+	// down): no sample was taken. Counting these keeps the schedule the
+	// truth, so that an outage shows in the record (no coordinated
+	// omission).
+	Missed
 )
 
-var statusNames = [...]string{"ok", "lost", "error"}
+var statusNames = [...]string{"ok", "lost", "error", "missed"}
 
-// String returns "ok", "lost" or "error".
+// String returns "ok", "lost", "error" or "missed".
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
 		return statusNames[s]
@@ -48,72 +54,83 @@ func (s *Status) UnmarshalText(b []byte) (err error) {
 }
 
 // Record is the flat result of one iteration of the profiling loop. It flows
-// from the run loop to every sink as the run goes.
+// from the run loop to every sink as the run goes; data.csv and
+// records.jsonl write it through one table, the record schema (see
+// Columns).
 //
 // Upload and Download are one-way delays across two clocks, corrected by
 // ClockOffset (server clock minus client clock); whatever the offset,
 // Upload + Server + Download = RTT exactly.
 type Record struct {
 	// Iteration counts from 0.
-	Iteration int `json:"iteration"`
+	Iteration int
 	// Warmup marks iterations left out of the summary (--warmup).
-	Warmup bool `json:"warmup,omitempty"`
+	Warmup bool
 	// Status is the outcome; Err says why when it is not OK.
-	Status Status `json:"status"`
-	Err    string `json:"error,omitempty"`
+	Status Status
+	Err    string
 
 	// Stage durations. Server is the time the server held the request
 	// (its receive to its send); Queue, Preprocess, Inference and
 	// Postprocess are parts of it.
-	Sensing     time.Duration `json:"sensing"`
-	Upload      time.Duration `json:"upload"`
-	Queue       time.Duration `json:"queue"`
-	Preprocess  time.Duration `json:"preprocessing"`
-	Inference   time.Duration `json:"inference"`
-	Postprocess time.Duration `json:"postprocessing"`
-	Server      time.Duration `json:"server"`
-	Download    time.Duration `json:"download"`
-	RTT         time.Duration `json:"rtt"`
+	Sensing     time.Duration
+	Upload      time.Duration
+	Queue       time.Duration
+	Preprocess  time.Duration
+	Inference   time.Duration
+	Postprocess time.Duration
+	Server      time.Duration
+	Download    time.Duration
+	RTT         time.Duration
 
 	// UploadBytes and DownloadBytes are the bytes each frame took on the
 	// wire (header and payload).
-	UploadBytes   int64 `json:"upload-bytes"`
-	DownloadBytes int64 `json:"download-bytes"`
+	UploadBytes   int64
+	DownloadBytes int64
 
 	// UploadPackets and DownloadPackets are the datagrams each frame took,
 	// on transports that split frames into several (udp); zero elsewhere.
-	UploadPackets   int64 `json:"upload-packets"`
-	DownloadPackets int64 `json:"download-packets"`
+	UploadPackets   int64
+	DownloadPackets int64
 
 	// ClockOffset is the server clock minus the client clock used to
 	// correct the one-way delays; ClockError bounds its error.
-	ClockOffset time.Duration `json:"clock-offset"`
-	ClockError  time.Duration `json:"clock-error"`
+	ClockOffset time.Duration
+	ClockError  time.Duration
 
 	// Lag is how far behind its schedule the iteration started (only with
 	// a fixed sampling rate).
-	Lag time.Duration `json:"lag,omitempty"`
+	Lag time.Duration
+
+	// LatencyFromSchedule is, with a fixed sampling rate, the time from the
+	// iteration's scheduled start to its reply (wrk2's corrected latency):
+	// lag + sensing + rtt, so that a stalled link shows in its percentiles
+	// even when the rtt of the iterations that got through looks fine. For
+	// a missed slot it is the time from the slot's start until the client
+	// was free to sample again, a lower bound of what its latency would
+	// have been. Zero means not known (no schedule, or no reply).
+	LatencyFromSchedule time.Duration
 
 	// The four raw timestamps (Unix ns): client send, server receive,
 	// server send, client receive.
-	T0 int64 `json:"t0"`
-	T1 int64 `json:"t1"`
-	T2 int64 `json:"t2"`
-	T3 int64 `json:"t3"`
+	T0 int64
+	T1 int64
+	T2 int64
+	T3 int64
 
 	// Topic, LogTime and HeaderAge describe replayed or subscribed ROS
 	// data: the source topic, its recording time (Unix ns) and the time from
 	// the message's header.stamp to sampling (HasHeaderAge says whether it
 	// is known).
-	Topic        string        `json:"topic,omitempty"`
-	LogTime      int64         `json:"log-time,omitempty"`
-	HeaderAge    time.Duration `json:"header-age,omitempty"`
-	HasHeaderAge bool          `json:"-"`
+	Topic        string
+	LogTime      int64
+	HeaderAge    time.Duration
+	HasHeaderAge bool
 
 	// Output is the server's reply payload when the run records outputs,
 	// with its encoding.
-	Output         []byte `json:"-"`
-	OutputEncoding string `json:"-"`
+	Output         []byte
+	OutputEncoding string
 }
 
 // Throughput returns bytes×8/d in bit/s, or 0 when d is not positive.

@@ -22,85 +22,100 @@ const (
 
 // Stage names, as in data.csv and summary.json.
 const (
-	StageSensing            = "sensing"
-	StageUpload             = "upload"
-	StageQueue              = "queue"
-	StagePreprocessing      = "preprocessing"
-	StageInference          = "inference"
-	StagePostprocessing     = "postprocessing"
-	StageServer             = "server"
-	StageDownload           = "download"
-	StageRTT                = "rtt"
-	StageUploadThroughput   = "upload-throughput"
-	StageDownloadThroughput = "download-throughput"
-	StageUploadBytes        = "upload-bytes"
-	StageDownloadBytes      = "download-bytes"
-	StageUploadPackets      = "upload-packets"
-	StageDownloadPackets    = "download-packets"
-	StageHeaderAge          = "header-age"
-	StageLag                = "lag"
+	StageSensing        = "sensing"
+	StageUpload         = "upload"
+	StageQueue          = "queue"
+	StagePreprocessing  = "preprocessing"
+	StageInference      = "inference"
+	StagePostprocessing = "postprocessing"
+	StageServer         = "server"
+	StageDownload       = "download"
+	StageRTT            = "rtt"
+	// StageLatencyFromSchedule is the time from an iteration's scheduled
+	// start to its reply (with a fixed rate; see
+	// Record.LatencyFromSchedule).
+	StageLatencyFromSchedule = "latency-from-schedule"
+	StageUploadThroughput    = "upload-throughput"
+	StageDownloadThroughput  = "download-throughput"
+	StageUploadBytes         = "upload-bytes"
+	StageDownloadBytes       = "download-bytes"
+	StageUploadPackets       = "upload-packets"
+	StageDownloadPackets     = "download-packets"
+	StageHeaderAge           = "header-age"
+	StageLag                 = "lag"
 )
 
-// stageDef says how to read one stage from a record, in its base unit
-// (nanoseconds, bytes, bit/s or packets).
+// stageDef says how the summary reads one stage: a column of the record
+// schema, in its base unit (nanoseconds, bytes, bit/s or packets), and,
+// where the summary's rule differs from the column's, when a record has a
+// value for it.
 type stageDef struct {
-	name string
-	unit Unit
-	get  func(r *Record, hasPeriod bool) (float64, bool)
+	col   int
+	known func(r *Record, hasPeriod bool) bool // nil: the column's own rule
 }
 
-func durationStage(name string, f func(*Record) time.Duration, replied bool) stageDef {
-	return stageDef{name, Seconds, func(r *Record, _ bool) (float64, bool) {
-		return float64(f(r)), !replied || r.Replied()
-	}}
-}
+const numStages = 18
 
-const numStages = 17
-
+// stageDefs lists the stages in summary order: the loop's own order, not
+// data.csv's.
 var stageDefs = [numStages]stageDef{
-	durationStage(StageSensing, func(r *Record) time.Duration { return r.Sensing }, false),
-	durationStage(StageUpload, func(r *Record) time.Duration { return r.Upload }, true),
-	durationStage(StageQueue, func(r *Record) time.Duration { return r.Queue }, true),
-	durationStage(StagePreprocessing, func(r *Record) time.Duration { return r.Preprocess }, true),
-	durationStage(StageInference, func(r *Record) time.Duration { return r.Inference }, true),
-	durationStage(StagePostprocessing, func(r *Record) time.Duration { return r.Postprocess }, true),
-	durationStage(StageServer, func(r *Record) time.Duration { return r.Server }, true),
-	durationStage(StageDownload, func(r *Record) time.Duration { return r.Download }, true),
-	durationStage(StageRTT, func(r *Record) time.Duration { return r.RTT }, true),
-	{StageUploadThroughput, BitsPerSecond, func(r *Record, _ bool) (float64, bool) {
-		return Throughput(r.UploadBytes, r.Upload), r.Replied() && r.Upload > 0
-	}},
-	{StageDownloadThroughput, BitsPerSecond, func(r *Record, _ bool) (float64, bool) {
-		return Throughput(r.DownloadBytes, r.Download), r.Replied() && r.Download > 0
-	}},
-	{StageUploadBytes, Bytes, func(r *Record, _ bool) (float64, bool) {
-		return float64(r.UploadBytes), r.UploadBytes > 0 || r.Replied()
-	}},
-	{StageDownloadBytes, Bytes, func(r *Record, _ bool) (float64, bool) {
-		return float64(r.DownloadBytes), r.Replied()
-	}},
+	{col: colSensing},
+	{col: colUpload},
+	{col: colQueue},
+	{col: colPreprocessing},
+	{col: colInference},
+	{col: colPostprocessing},
+	{col: colServer},
+	{col: colDownload},
+	{col: colRTT},
+	{col: colLatencyFromSchedule},
+	{col: colUploadThroughput, known: func(r *Record, _ bool) bool { return r.Replied() && r.Upload > 0 }},
+	{col: colDownloadThroughput, known: func(r *Record, _ bool) bool { return r.Replied() && r.Download > 0 }},
+	{col: colUploadBytes, known: func(r *Record, _ bool) bool { return r.UploadBytes > 0 || r.Replied() }},
+	{col: colDownloadBytes},
 	// Packets are counted only by transports that fragment (udp); a zero
 	// count means not counted, so that other runs do not list these stages.
-	{StageUploadPackets, Packets, func(r *Record, _ bool) (float64, bool) {
-		return float64(r.UploadPackets), r.UploadPackets > 0
-	}},
-	{StageDownloadPackets, Packets, func(r *Record, _ bool) (float64, bool) {
-		return float64(r.DownloadPackets), r.DownloadPackets > 0 && r.Replied()
-	}},
-	{StageHeaderAge, Seconds, func(r *Record, _ bool) (float64, bool) {
-		return float64(r.HeaderAge), r.HasHeaderAge
-	}},
-	{StageLag, Seconds, func(r *Record, hasPeriod bool) (float64, bool) {
-		return float64(r.Lag), hasPeriod
-	}},
+	{col: colUploadPackets, known: func(r *Record, _ bool) bool { return r.UploadPackets > 0 }},
+	{col: colDownloadPackets, known: func(r *Record, _ bool) bool { return r.DownloadPackets > 0 && r.Replied() }},
+	{col: colHeaderAge},
+	{col: colLag, known: func(_ *Record, hasPeriod bool) bool { return hasPeriod }},
+}
+
+func (d *stageDef) name() string { return columns[d.col].name }
+func (d *stageDef) unit() Unit   { return columns[d.col].unit }
+
+// get returns r's value of the stage, in base units, and whether r has one.
+// A missed slot has only a latency from its schedule.
+func (d *stageDef) get(r *Record, hasPeriod bool) (float64, bool) {
+	c := &columns[d.col]
+	if r.Status == Missed && d.col != colLatencyFromSchedule {
+		return 0, false
+	}
+	if d.known != nil {
+		if !d.known(r, hasPeriod) {
+			return 0, false
+		}
+	} else if !c.isKnown(r) {
+		return 0, false
+	}
+	switch c.kind {
+	case kindSeconds:
+		return float64(*c.dur(r)), true
+	case kindCount:
+		return float64(*c.cnt(r)), true
+	case kindRate:
+		n, dur := c.rate(r)
+		return Throughput(n, dur), true
+	}
+	return 0, false
 }
 
 // StageNames returns the names of the stages a Summary keeps, in summary
 // order.
 func StageNames() []string {
 	names := make([]string, len(stageDefs))
-	for i, d := range stageDefs {
-		names[i] = d.name
+	for i := range stageDefs {
+		names[i] = stageDefs[i].name()
 	}
 	return names
 }
@@ -218,15 +233,17 @@ func (o SummaryOptions) LateThreshold() time.Duration {
 }
 
 // Counts are a run's iteration outcomes. Warmup iterations count in Total
-// and Warmup only, so Total = Warmup + OK + Lost + Error.
+// and Warmup only, so Total = Warmup + OK + Lost + Error + Missed: with a
+// fixed rate, every scheduled slot is counted once.
 type Counts struct {
 	// Total is every iteration recorded.
 	Total int64 `json:"total"`
-	// OK, Lost and Error count the measured (non-warmup) iterations by
-	// Status.
-	OK    int64 `json:"ok"`
-	Lost  int64 `json:"lost"`
-	Error int64 `json:"error"`
+	// OK, Lost, Error and Missed count the measured (non-warmup)
+	// iterations by Status.
+	OK     int64 `json:"ok"`
+	Lost   int64 `json:"lost"`
+	Error  int64 `json:"error"`
+	Missed int64 `json:"missed"`
 	// Warmup counts the iterations left out of the statistics.
 	Warmup int64 `json:"warmup"`
 	// Late counts measured iterations that started more than the late
@@ -297,8 +314,8 @@ var _ Sink = (*Summary)(nil)
 // NewSummary returns an empty Summary.
 func NewSummary(o SummaryOptions) *Summary {
 	s := &Summary{opts: o, late: o.LateThreshold()}
-	for i, d := range stageDefs {
-		s.stages[i].highest = histMax(d.unit)
+	for i := range stageDefs {
+		s.stages[i].highest = histMax(stageDefs[i].unit())
 	}
 	return s
 }
@@ -318,10 +335,12 @@ func (s *Summary) Add(r *Record) {
 		c.OK++
 	case Lost:
 		c.Lost++
+	case Missed:
+		c.Missed++
 	default:
 		c.Error++
 	}
-	if s.opts.Period > 0 {
+	if s.opts.Period > 0 && r.Status != Missed {
 		switch {
 		case r.Lag > s.opts.Period:
 			c.TooLate++
@@ -385,26 +404,27 @@ func (s *Summary) Result() Result {
 	if s.opts.Period > 0 {
 		res.Period, res.LateThreshold = s.opts.Period, s.late
 	}
-	for i, def := range stageDefs {
+	for i := range stageDefs {
 		d := &s.stages[i]
 		if d.n == 0 {
 			continue
 		}
+		name, unit := stageDefs[i].name(), stageDefs[i].unit()
 		res.Stages = append(res.Stages, StageStats{
-			Name: def.name, Unit: def.unit, Count: d.n,
-			Mean: roundStat(d.mean, def.unit), Std: roundStat(math.Sqrt(max(d.m2, 0)/float64(d.n)), def.unit),
-			Min: toUnit(d.min, def.unit), Max: toUnit(d.max, def.unit),
-			P50: toUnit(d.quantile(0.50), def.unit),
-			P90: toUnit(d.quantile(0.90), def.unit),
-			P99: toUnit(d.quantile(0.99), def.unit),
+			Name: name, Unit: unit, Count: d.n,
+			Mean: roundStat(d.mean, unit), Std: roundStat(math.Sqrt(max(d.m2, 0)/float64(d.n)), unit),
+			Min: toUnit(d.min, unit), Max: toUnit(d.max, unit),
+			P50: toUnit(d.quantile(0.50), unit),
+			P90: toUnit(d.quantile(0.90), unit),
+			P99: toUnit(d.quantile(0.99), unit),
 		})
 	}
 	return res
 }
 
 func stageIndex(name string) int {
-	for i, d := range stageDefs {
-		if d.name == name {
+	for i := range stageDefs {
+		if stageDefs[i].name() == name {
 			return i
 		}
 	}
@@ -424,7 +444,7 @@ func (s *Summary) Quantile(stage string, q float64) (v float64, ok bool) {
 	if d.n == 0 {
 		return 0, false
 	}
-	return toUnit(d.quantile(q), stageDefs[i].unit), true
+	return toUnit(d.quantile(q), stageDefs[i].unit()), true
 }
 
 // Bins spreads the named stage's values over n equal-width bins from lo to
@@ -444,7 +464,7 @@ func (s *Summary) Bins(stage string, lo, hi float64, n int) ([]int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	counts := make([]int64, n)
-	k := scale(stageDefs[i].unit)
+	k := scale(stageDefs[i].unit())
 	w := (hi - lo) / float64(n)
 	place := func(v float64, c int64) {
 		if v < lo || v > hi || c == 0 {
