@@ -69,3 +69,16 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type PacketCounter interface {
 	Packets() (sent, received uint64)
 }
+
+// Waker is an optional capability of a Conn: Wake makes a Recv blocked in
+// another goroutine return ErrWoken promptly, or, when no Recv is blocked,
+// the next one. It is safe to call from any goroutine, at any time (also
+// after Close), and never blocks. A server that receives in one goroutine
+// and infers in others uses it to send a finished reply at once, without
+// polling; no frame is lost by a wake.
+type Waker interface {
+	Wake()
+}
+
+// ErrWoken is returned (wrapped) by Recv after a Waker's Wake.
+var ErrWoken = errors.New("network: woken")

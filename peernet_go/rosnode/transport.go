@@ -208,8 +208,11 @@ type conn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	last      wire.Frame // the frame Recv returned last
+	wake      chan struct{} // network.Waker: one pending wake-up
+	last      wire.Frame    // the frame Recv returned last
 }
+
+var _ network.Waker = (*conn)(nil)
 
 func newConn(n ROS2Network, device, id string) *conn {
 	return &conn{
@@ -217,6 +220,7 @@ func newConn(n ROS2Network, device, id string) *conn {
 		pubs:   map[string]Publisher{},
 		in:     make(chan item, max(n.Depth, 64)),
 		closed: make(chan struct{}),
+		wake:   make(chan struct{}, 1),
 	}
 }
 
@@ -356,10 +360,20 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 		}
 		c.last = it.f
 		return &c.last, nil
+	case <-c.wake:
+		return nil, fmt.Errorf("ros2: receive: %w", network.ErrWoken)
 	case <-c.closed:
 		return nil, network.ErrClosed
 	case <-ctx.Done():
 		return nil, fmt.Errorf("ros2: receive: %w", ctx.Err())
+	}
+}
+
+// Wake implements network.Waker.
+func (c *conn) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -51,6 +51,7 @@ type StatsReporter interface {
 
 var (
 	_ network.Conn  = (*conn)(nil)
+	_ network.Waker = (*conn)(nil)
 	_ StatsReporter = (*conn)(nil)
 )
 
@@ -74,6 +75,7 @@ type conn struct {
 	// drops the oldest when it is full.
 	in        chan paho.Message
 	done      chan struct{}
+	wake      chan struct{} // network.Waker: one pending wake-up
 	closeOnce sync.Once
 
 	// Connection state: up is true while connected and subscribed.
@@ -103,6 +105,7 @@ func newConn(o *Options, url string) *conn {
 		qos:        byte(o.QoS),
 		in:         make(chan paho.Message, o.Queue),
 		done:       make(chan struct{}),
+		wake:       make(chan struct{}, 1),
 		change:     make(chan struct{}),
 		subscribed: make(chan error, 1),
 	}
@@ -488,6 +491,8 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 	default:
 		select {
 		case m = <-c.in:
+		case <-c.wake:
+			return nil, c.errorf("recv", network.ErrWoken)
 		case <-ctx.Done():
 			return nil, c.errorf("recv", ctx.Err())
 		case <-c.done:
@@ -496,6 +501,14 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 	}
 	c.received.Add(1)
 	return c.decode(m)
+}
+
+// Wake implements network.Waker.
+func (c *conn) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (c *conn) decode(m paho.Message) (*wire.Frame, error) {

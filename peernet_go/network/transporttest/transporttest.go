@@ -25,6 +25,10 @@
 //     a second Close does not panic.
 //   - Garbage: messages that are not frames reach the server as
 //     *network.DecodeError, and the server keeps serving.
+//   - Wake: when the serving end is a network.Waker, Wake makes a blocked
+//     Recv return network.ErrWoken within milliseconds (median of ten
+//     under 10 ms), a Wake with no Recv blocked ends the next one, no
+//     frame is lost to a wake, and Wake after Close is harmless.
 //
 // Usage, in the transport's package:
 //
@@ -174,6 +178,7 @@ func (k *kit) subtests() []subtest {
 		{"CloseDuringRecv", k.testCloseDuringRecv},
 		{"UseAfterClose", k.testUseAfterClose},
 		{"Garbage", k.testGarbage},
+		{"Wake", k.testWake},
 	}
 }
 
@@ -862,4 +867,85 @@ func (k *kit) testGarbage(t *testing.T) {
 		t.Errorf("garbage produced %d frames", n-frames)
 	}
 	k.exchange(t, c, request(2, "bytes", []byte("after")))
+}
+
+// wakeMedianLimit is the most the median wake-up of a blocked Recv may take:
+// far below a polling transport's slice.
+const wakeMedianLimit = 10 * time.Millisecond
+
+func (k *kit) testWake(t *testing.T) {
+	srv := k.h.Listen(t)
+	t.Cleanup(func() { srv.Close() })
+	w, ok := srv.(network.Waker)
+	if !ok {
+		t.Skip("the serving end is not a network.Waker")
+	}
+	ctx := k.ctx(t, 10*k.h.Timeout)
+
+	// A blocked Recv wakes promptly.
+	var lat []time.Duration
+	for range 10 {
+		errc := make(chan error, 1)
+		started := make(chan struct{})
+		go func() {
+			close(started)
+			_, err := srv.Recv(ctx)
+			errc <- err
+		}()
+		<-started
+		time.Sleep(20 * time.Millisecond)
+		t0 := time.Now()
+		w.Wake()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, network.ErrWoken) {
+				t.Fatalf("Recv blocked during Wake returned %v, want network.ErrWoken", err)
+			}
+		case <-time.After(k.h.DeadlineSlack):
+			t.Fatalf("Recv blocked during Wake did not return within %v", k.h.DeadlineSlack)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	if med := lat[len(lat)/2]; med > wakeMedianLimit {
+		t.Errorf("median wake-up of a blocked Recv %v, want under %v (all: %v)", med, wakeMedianLimit, lat)
+	}
+
+	// A Wake with nothing blocked ends the next Recv, not the one after.
+	w.Wake()
+	w.Wake() // wakes do not pile up
+	if _, err := k.recv(t, k.ctx(t, k.h.Timeout), srv); !errors.Is(err, network.ErrWoken) {
+		t.Fatalf("Recv after Wake returned %v, want network.ErrWoken", err)
+	}
+	short := k.ctx(t, 200*time.Millisecond)
+	if _, err := k.recv(t, short, srv); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Recv after one Wake returned %v, want the deadline", err)
+	}
+
+	// No frame is lost to a wake.
+	c := k.dial(t)
+	req := request(7, "bytes", []byte("through a wake"))
+	if err := k.send(t, k.ctx(t, k.h.Timeout), c, req); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	w.Wake()
+	got := false
+	deadline := k.ctx(t, k.h.Timeout)
+	for !got {
+		f, err := k.recv(t, deadline, srv)
+		switch {
+		case errors.Is(err, network.ErrWoken):
+		case err != nil:
+			t.Fatalf("Recv of the frame sent around a Wake: %v", err)
+		case f.Seq != 7:
+			t.Fatalf("got frame seq %d, want 7", f.Seq)
+		default:
+			got = true
+		}
+	}
+
+	if err := k.close(t, srv); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	w.Wake() // after Close: nothing happens
 }

@@ -29,6 +29,7 @@ var (
 	_ network.Conn          = (*conn)(nil)
 	_ StatsReporter         = (*conn)(nil)
 	_ network.PacketCounter = (*conn)(nil)
+	_ network.Waker         = (*conn)(nil)
 )
 
 // aLongTimeAgo is a deadline in the past, to unblock a read at once.
@@ -51,6 +52,7 @@ type conn struct {
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+	woken     atomic.Bool // a Wake not yet seen by Recv
 
 	// Used by the goroutine calling Send.
 	nextID        uint32
@@ -249,6 +251,12 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 				return nil, c.errorf("recv", c.mapClosed(err))
 			}
 		}
+		// After the deadline is set: a Wake that set its past deadline
+		// before ours overwrote it is seen here.
+		if c.woken.Swap(false) {
+			c.readDeadline = deadline{}
+			return nil, c.errorf("recv", network.ErrWoken)
+		}
 		n, addr, err := c.uc.ReadFromUDPAddrPort(c.rbuf)
 		if err != nil {
 			if errors.Is(err, syscall.ECONNREFUSED) {
@@ -260,7 +268,10 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 				cerr := ctx.Err()
 				if cerr == nil {
 					if d, ok := ctx.Deadline(); !ok || time.Now().Before(d) {
-						continue // a slice ended: wait again
+						// A slice ended, or a Wake cut it short: set the
+						// deadline afresh and wait again.
+						c.readDeadline = deadline{}
+						continue
 					}
 					cerr = context.DeadlineExceeded // the socket's deadline is ctx's
 				}
@@ -335,6 +346,16 @@ func (c *conn) Close() error {
 		}
 	})
 	return err
+}
+
+// Wake implements network.Waker: it ends a blocked read by moving the
+// socket's read deadline into the past.
+func (c *conn) Wake() {
+	if c.closed.Load() {
+		return
+	}
+	c.woken.Store(true)
+	_ = c.uc.SetReadDeadline(aLongTimeAgo)
 }
 
 // mapClosed turns the error of a call on a closed socket into ErrClosed.

@@ -37,6 +37,8 @@ const maxParts = 3
 
 var errAgain = zmq4.Errno(syscall.EAGAIN)
 
+var _ network.Waker = (*conn)(nil)
+
 // Dial opens the client end: a DEALER connected to the server device of
 // cfg. It does not wait for the server; the first Send does, until its
 // context ends.
@@ -98,6 +100,7 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	err = setOptions(
 		func() error { return c.sock.SetRouterMandatory(1) },
 		func() error { return c.sock.SetRouterHandover(true) },
+		c.openWake,
 	)
 	if err == nil {
 		c.endpoint, err = bind(ctx, c.sock, host, cfg.Port(d))
@@ -170,6 +173,15 @@ type conn struct {
 	lastID   []byte   // identity of the last frame received, named in in.Peer
 	parts    [][]byte // reused part list for Recv
 	in       wire.Frame
+
+	// Wake-ups (servers only): Wake sends a message on wakeTx, under
+	// wakeMu; Recv polls wakeRx, under mu, beside sock. woken coalesces
+	// wakes that come before Recv has seen the last one.
+	wakeMu sync.Mutex
+	wakeTx *zmq4.Socket
+	wakeRx *zmq4.Socket
+	poller *zmq4.Poller
+	woken  atomic.Bool
 }
 
 func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
@@ -209,6 +221,71 @@ func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
 		return nil, fmt.Errorf("socket options: %w", err)
 	}
 	return c, nil
+}
+
+// openWake makes the pair of inproc sockets Wake signals Recv through.
+func (c *conn) openWake() error {
+	rx, err := c.zctx.NewSocket(zmq4.PAIR)
+	if err != nil {
+		return fmt.Errorf("wake socket: %w", err)
+	}
+	c.wakeRx = rx
+	tx, err := c.zctx.NewSocket(zmq4.PAIR)
+	if err != nil {
+		return fmt.Errorf("wake socket: %w", err)
+	}
+	c.wakeTx = tx
+	endpoint := fmt.Sprintf("inproc://peernet-wake-%p", c)
+	err = setOptions(
+		func() error { return rx.SetLinger(0) },
+		func() error { return tx.SetLinger(0) },
+		func() error { return rx.Bind(endpoint) },
+		func() error { return tx.Connect(endpoint) },
+	)
+	if err != nil {
+		return fmt.Errorf("wake socket: %w", err)
+	}
+	c.poller = zmq4.NewPoller()
+	c.poller.Add(c.sock, zmq4.POLLIN)
+	c.poller.Add(rx, zmq4.POLLIN)
+	return nil
+}
+
+// Wake implements network.Waker on the serving end: a Recv blocked in
+// libzmq returns network.ErrWoken at once. On a client it does nothing.
+func (c *conn) Wake() {
+	if c.closed.Load() || c.woken.Swap(true) {
+		return
+	}
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if c.wakeTx != nil {
+		_, _ = c.wakeTx.SendBytes(nil, zmq4.DONTWAIT)
+	}
+}
+
+// waitWake waits up to d for a message on sock or a wake-up. It returns
+// network.ErrWoken after a wake-up, and nil when a message may be read.
+func (c *conn) waitWake(d time.Duration) error {
+	polled, err := c.poller.Poll(d)
+	if err != nil {
+		return err
+	}
+	for _, p := range polled {
+		if p.Socket == c.wakeRx && p.Events&zmq4.POLLIN != 0 {
+			c.woken.Store(false) // before draining: a later Wake sends again
+			for {
+				if _, err := c.wakeRx.RecvBytes(zmq4.DONTWAIT); err != nil {
+					break
+				}
+			}
+			return network.ErrWoken
+		}
+	}
+	if len(polled) == 0 {
+		return errAgain
+	}
+	return nil
 }
 
 // Send sends f: a small frame (payload up to 16 KiB) as one message part,
@@ -328,7 +405,17 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 		if err != nil {
 			return nil, c.errorf("recv", err)
 		}
-		n, err := c.recvParts()
+		var first zmq4.Flag
+		if c.poller != nil {
+			switch err := c.waitWake(to); {
+			case errors.Is(err, errAgain):
+				continue
+			case err != nil:
+				return nil, c.errorf("recv", err)
+			}
+			first = zmq4.DONTWAIT
+		}
+		n, err := c.recvParts(first)
 		if err == nil {
 			return c.decode(n)
 		}
@@ -340,13 +427,13 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 
 // recvParts reads one whole message into c.parts and returns its number of
 // parts; parts beyond maxParts are read and dropped. Only the first part
-// may wait, up to ZMQ_RCVTIMEO: the others arrive with it.
-func (c *conn) recvParts() (int, error) {
+// may wait (with first 0, up to ZMQ_RCVTIMEO): the others arrive with it.
+func (c *conn) recvParts(first zmq4.Flag) (int, error) {
 	c.parts = c.parts[:0]
 	for n := 0; ; n++ {
 		flags := zmq4.DONTWAIT
 		if n == 0 {
-			flags = 0
+			flags = first
 		}
 		b, err := c.sock.RecvBytes(flags)
 		if err != nil {
@@ -415,10 +502,20 @@ func (c *conn) slice(ctx context.Context) (time.Duration, error) {
 // twice is harmless.
 func (c *conn) Close() error {
 	c.closed.Store(true)
+	c.wakeMu.Lock()
+	if c.wakeTx != nil {
+		c.wakeTx.Close()
+		c.wakeTx = nil
+	}
+	c.wakeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sock == nil {
 		return nil
+	}
+	if c.wakeRx != nil {
+		c.wakeRx.Close()
+		c.wakeRx, c.poller = nil, nil
 	}
 	err := c.sock.Close()
 	if terr := c.zctx.Term(); err == nil {
