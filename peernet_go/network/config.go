@@ -224,9 +224,22 @@ func (c *Config) Section(name string, out any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s: %s", name, firstLine(cleanYAMLError(err.Error())))
+		msg := firstLine(cleanYAMLError(err.Error()))
+		return fmt.Errorf("%s: %s", name, fileLines(msg, n.Line-1))
 	}
 	return nil
+}
+
+var lineNumber = regexp.MustCompile(`\bline (\d+)\b`)
+
+// fileLines shifts the "line N" of an error about a re-encoded section by
+// the section's place in the file, so that the error names the file's line.
+func fileLines(msg string, shift int) string {
+	return lineNumber.ReplaceAllStringFunc(msg, func(m string) string {
+		var n int
+		fmt.Sscanf(m, "line %d", &n)
+		return fmt.Sprintf("line %d", n+shift)
+	})
 }
 
 // Loopback returns a config with an edge and a cloud device on 127.0.0.1,
