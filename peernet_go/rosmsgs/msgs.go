@@ -154,6 +154,8 @@ const (
 	StatusOK    uint8 = 0
 	StatusLost  uint8 = 1
 	StatusError uint8 = 2
+	// StatusMissed: a slot of the schedule passed without a sample.
+	StatusMissed uint8 = 3
 )
 
 // IterationMetrics is peernet_msgs/msg/IterationMetrics: one iteration of

@@ -72,7 +72,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 	if err != nil {
 		return run.ServerStats{}, err
 	}
-	eng, workers, closeEngines, err := run.OpenEngines(run.ModelOptions{
+	engines, closeEngines, err := run.OpenEngines(run.ModelOptions{
 		Name: c.ModelName, Device: c.Device, ORTLib: c.ORTLib, Workers: c.Workers,
 	})
 	if err != nil {
@@ -94,7 +94,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 	defer conn.Close()
 	env.Logf("%s: serving model %s over %s (%s)", c.Name, c.ModelName, c.Network, endpoint(cfg, c.Network))
 	st, err := run.Serve(ctx, run.ServerOptions{
-		Conn: conn, Engine: eng, Workers: workers, MaxBatch: c.MaxBatch,
+		Conn: conn, Engines: engines, MaxBatch: c.MaxBatch,
 		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf),
 	})
 	env.Logf("%s: %d requests (%d failed), %d clock probes, %d bad frames", c.Name, st.Requests, st.Errors, st.Probes, st.BadFrames)
@@ -129,6 +129,13 @@ type resultsConn struct {
 	logf    func(string, ...any)
 	buf     []byte
 	failed  bool
+}
+
+// Wake forwards to the wrapped Conn, so that wrapping does not hide it.
+func (c *resultsConn) Wake() {
+	if w, ok := c.Conn.(network.Waker); ok {
+		w.Wake()
+	}
 }
 
 func (c *resultsConn) Send(ctx context.Context, f *wire.Frame) error {

@@ -356,6 +356,9 @@ func (c *EdgeConfig) runInfo(env *Env, cfg *network.Config, mode clock.Mode, sou
 // logSummary logs the run's outcome in one line.
 func logSummary(env *Env, name string, r run.Result, s metrics.Result) {
 	line := fmt.Sprintf("%s: %d iterations: %d ok, %d lost, %d errors", name, r.Iterations, r.OK, r.Lost, r.Errors)
+	if r.Missed > 0 {
+		line += fmt.Sprintf(", %d missed", r.Missed)
+	}
 	if rtt, ok := s.Stage(metrics.StageRTT); ok {
 		line += fmt.Sprintf("; rtt p50 %s p99 %s", ms(rtt.P50), ms(rtt.P99))
 	}

@@ -115,13 +115,20 @@ func TestEdgeAndCloudOverZMQ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK != 40 {
+	// At 100 Hz a loaded machine may miss a slot: it is recorded as such.
+	if res.OK+res.Missed != 40 || res.OK < 30 {
 		t.Fatalf("result %+v", res)
 	}
 	waitFor(t, func() bool { return len(metricsC.all()) == 40 })
 	its := decodeAll[rosmsgs.IterationMetrics](t, metricsC.all())
 	for i, m := range its {
-		if m.Iteration != uint64(i) || m.Status != rosmsgs.StatusOK || m.Header.FrameID != "edge" {
+		if m.Iteration != uint64(i) || m.Header.FrameID != "edge" {
+			t.Fatalf("metrics %d: %+v", i, m)
+		}
+		if m.Status == rosmsgs.StatusMissed {
+			continue
+		}
+		if m.Status != rosmsgs.StatusOK {
 			t.Fatalf("metrics %d: %+v", i, m)
 		}
 		if m.Inference < 0.001 || m.UploadBytes < 2048 || m.RTT <= 0 || m.T3Ns <= m.T0Ns {
@@ -150,8 +157,8 @@ func TestEdgeAndCloudOverZMQ(t *testing.T) {
 			}
 		}
 	}
-	if rttCount != 40 {
-		t.Fatalf("statistics windows count %v rtt values, want 40 (sources %v)", rttCount, sources)
+	if rttCount != float64(res.OK) {
+		t.Fatalf("statistics windows count %v rtt values, want %d (sources %v)", rttCount, res.OK, sources)
 	}
 	for _, s := range []string{"sensing", "upload", "inference", "download", "upload-bytes"} {
 		if !sources[s] {
@@ -163,7 +170,7 @@ func TestEdgeAndCloudOverZMQ(t *testing.T) {
 			t.Errorf("results: %v", err)
 		}
 	}
-	if !log.has("edge: 40 iterations: 40 ok, 0 lost, 0 errors") || !log.has("window") {
+	if !log.has(fmt.Sprintf("edge: 40 iterations: %d ok, 0 lost, 0 errors", res.OK)) || !log.has("window") {
 		t.Errorf("log: %q", log.lines)
 	}
 }

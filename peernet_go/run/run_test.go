@@ -170,7 +170,7 @@ func TestQueuedServer(t *testing.T) {
 		}
 		return inference.NewEngine(m)
 	}
-	serve(t, cfg, ServerOptions{Engine: slow(), Workers: []*inference.Engine{slow()}, MaxBatch: 1})
+	serve(t, cfg, ServerOptions{Engines: []*inference.Engine{slow(), slow()}, MaxBatch: 1})
 	var wg sync.WaitGroup
 	sums := make([]*metrics.Summary, 3)
 	for i := range sums {

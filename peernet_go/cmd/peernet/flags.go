@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/run"
+	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
 // options holds every flag of the run commands; each command registers the
@@ -21,6 +23,8 @@ type options struct {
 	clockSkew                    time.Duration
 	quiet                        bool
 	maxFrame                     int
+	resultLoc                    string
+	overwrite                    bool
 
 	// client
 	sensorType, sensorSize, datasetLoc, sensorObject string
@@ -36,25 +40,32 @@ type options struct {
 	clockInterval                                    time.Duration
 	maxClockError                                    time.Duration
 	giveUp, connect                                  time.Duration
-	resultLoc                                        string
+	maxErrors                                        int
 	generatePlots                                    bool
 	recordOutputs                                    bool
 
 	// server
 	modelName, device, ortLib string
 	workers, maxBatch         int
+
+	// bench: the client's clock, shared with the server, and the exact
+	// offset between them
+	clientClock     *clock.Clock
+	sameClockOffset time.Duration
 }
 
 func (o *options) common(fs *flag.FlagSet) {
 	fs.StringVar(&o.name, "name", "", "this device's `name` in the network config (default: the config's client or server device)")
 	fs.StringVar(&o.network, "network", "zmq-tcp", "transport: "+strings.Join(transportNames(), ", "))
 	fs.StringVar(&o.networkConfig, "network-config", "", "PEERNet network YAML `file` (devices, server, start_port)")
-	fs.IntVar(&o.iterations, "iterations", 0, "iterations to run; the server stops after answering this many (0: no limit)")
+	fs.IntVar(&o.iterations, "iterations", 0, "iterations to run, with --rate scheduled slots; the server stops after answering this many (0: no limit; bench runs 1000 when not given)")
 	fs.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "deadline for each reply; a later reply counts as lost")
-	fs.StringVar(&o.clockMode, "clock", "handshake", "clock `mode`: handshake, assume-synced or ntp:HOST[:PORT]")
+	fs.StringVar(&o.clockMode, "clock", "handshake", "clock `mode`: handshake, assume-synced or ntp:HOST[:PORT] (bench: same-clock, exact, unless given)")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 0, "pretend this node's clock is off by `duration` (for demonstrations)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar and no summary on the terminal")
-	fs.IntVar(&o.maxFrame, "max-frame", 64<<20, "largest frame accepted, in `bytes`")
+	fs.IntVar(&o.maxFrame, "max-frame", wire.DefaultMaxSize, "largest frame sent or answered, in `bytes`")
+	fs.StringVar(&o.resultLoc, "result-loc", "", "results `directory` (default results/<name>-<time>; the server writes one only when given)")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace the results of an earlier run in -result-loc")
 }
 
 func (o *options) client(fs *flag.FlagSet) {
@@ -77,7 +88,7 @@ func (o *options) client(fs *flag.FlagSet) {
 	fs.DurationVar(&o.maxClockError, "max-clock-error", run.DefaultMaxClockError, "flag one-way delays as unsync when the clock bound exceeds this")
 	fs.DurationVar(&o.connect, "connect-timeout", run.DefaultConnect, "how long to wait for the server's first answer")
 	fs.DurationVar(&o.giveUp, "give-up", run.DefaultGiveUp, "end the run when the server has not answered for this long")
-	fs.StringVar(&o.resultLoc, "result-loc", "", "results `directory` (default results/<time>)")
+	fs.IntVar(&o.maxErrors, "max-errors", run.DefaultMaxErrors, "stop with exit status 1 after `N` iterations in a row failed (negative: never)")
 	fs.BoolVar(&o.generatePlots, "generate-plots", false, "write histogram PNGs under <result-loc>/plots")
 	fs.BoolVar(&o.recordOutputs, "record-outputs", false, "keep each reply's payload in records.jsonl")
 }
@@ -114,4 +125,39 @@ func parseResolution(s string) (w, h int, err error) {
 		return 0, 0, fmt.Errorf("-sensor-resolution %q: want WxH, e.g. 640x480", s)
 	}
 	return w, h, nil
+}
+
+// check refuses option values that cannot mean anything, with one line
+// naming the option.
+func (o *options) check(client bool) error {
+	switch {
+	case o.iterations < 0:
+		return usagef("-iterations %d: want 0 (no limit) or more", o.iterations)
+	case o.timeout <= 0:
+		return usagef("-timeout %v: want a positive duration", o.timeout)
+	case o.maxFrame < wire.FixedHeaderSize:
+		return usagef("-max-frame %d: want at least %d bytes (a frame header)", o.maxFrame, wire.FixedHeaderSize)
+	}
+	if !client {
+		return nil
+	}
+	switch {
+	case o.warmup < 0:
+		return usagef("-warmup %d: want 0 or more", o.warmup)
+	case o.rate < 0:
+		return usagef("-rate %g: want 0 (as fast as possible) or a positive rate in Hz", o.rate)
+	case o.clockProbes <= 0:
+		return usagef("-clock-probes %d: want at least 1", o.clockProbes)
+	case o.jpegQuality < 1 || o.jpegQuality > 100:
+		return usagef("-jpeg-quality %d: want 1–100", o.jpegQuality)
+	case o.giveUp <= 0:
+		return usagef("-give-up %v: want a positive duration", o.giveUp)
+	case o.connect <= 0:
+		return usagef("-connect-timeout %v: want a positive duration", o.connect)
+	case o.maxClockError <= 0:
+		return usagef("-max-clock-error %v: want a positive duration", o.maxClockError)
+	case o.maxErrors == 0:
+		return usagef("-max-errors 0: want N ≥ 1, or a negative value to never stop")
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -10,6 +11,10 @@ import (
 
 // bagCmd inspects rosbag2 recordings: peernet bag info BAG.
 func bagCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, "Usage: peernet bag info BAG\n\nPrints what a rosbag2 recording holds (a directory with metadata.yaml, a .db3 or an .mcap file), as ros2 bag info does.\n")
+		return errHelp
+	}
 	if len(args) == 0 || args[0] != "info" {
 		return usagef("bag needs a subcommand: peernet bag info BAG")
 	}
@@ -25,4 +30,13 @@ func bagCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer b.Close()
 	return rosbag.WriteInfo(stdout, b.Info())
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }

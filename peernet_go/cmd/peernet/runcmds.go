@@ -28,6 +28,9 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+// defaultBenchIterations is what bench runs when -iterations is not given.
+const defaultBenchIterations = 1000
+
 func transportNames() []string { return run.TransportNames() }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -73,6 +76,9 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := o.check(false); err != nil {
+		return err
+	}
 	cfg, tr, err := o.openNetwork(false)
 	if err != nil {
 		return err
@@ -80,7 +86,12 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	if o.name == "" {
 		o.name = cfg.Server
 	}
-	eng, workers, closeEngines, err := openEngines(o)
+	if o.resultLoc != "" {
+		if err := run.ClaimDir(o.resultLoc, o.overwrite); err != nil {
+			return usageError{err}
+		}
+	}
+	engines, closeEngines, err := openEngines(o)
 	if err != nil {
 		return err
 	}
@@ -96,13 +107,25 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	if !o.quiet {
 		fmt.Fprintf(stderr, "peernet server %s: %s on %s, model %s\n", o.name, o.network, cfg.ServerAddr(), o.modelName)
 	}
+	info := report.NewRunInfo(version, append([]string{"peernet"}, os.Args[1:]...))
+	info.Role, info.Transport = "server", o.network
+	info.Model = report.ModelInfo{Name: o.modelName, Device: o.device}
+	info.Hosts.Server, _ = os.Hostname()
 	st, err := run.Serve(ctx, run.ServerOptions{
-		Conn: conn, Engine: eng, Workers: workers, MaxBatch: o.maxBatch, Iterations: o.iterations,
+		Conn: conn, Engines: engines, MaxBatch: o.maxBatch, Iterations: o.iterations, MaxFrame: o.maxFrame,
 		Clock: clock.New(o.clockSkew), Log: logWriter(o.quiet, stderr),
 	})
 	if !o.quiet {
-		fmt.Fprintf(stderr, "peernet server %s: %d requests (%d failed), %d clock probes, %d bad frames\n",
-			o.name, st.Requests, st.Errors, st.Probes, st.BadFrames)
+		fmt.Fprintf(stderr, "peernet server %s: %d requests (%d failed) from %d peers, %d clock probes, %d bad frames; workers busy %.1f %%\n",
+			o.name, st.Requests, st.Errors, len(st.Peers), st.Probes, st.BadFrames, 100*st.Utilisation())
+	}
+	if o.resultLoc != "" {
+		info.End = time.Now()
+		if werr := run.WriteServerResults(o.resultLoc, st, &info); werr != nil {
+			err = errors.Join(err, werr)
+		} else if !o.quiet {
+			fmt.Fprintf(stderr, "peernet server %s: summary in %s\n", o.name, o.resultLoc)
+		}
 	}
 	return err
 }
@@ -134,14 +157,22 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if o.iterations == 0 {
-		o.iterations = 1000
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["iterations"] {
+		o.iterations = defaultBenchIterations
+	}
+	if !given["clock"] {
+		o.clockMode = clock.ModeSameClock // one process, one clock: the offset is known
+	}
+	if err := o.check(true); err != nil {
+		return err
 	}
 	cfg, tr, err := o.openNetwork(true)
 	if err != nil {
 		return err
 	}
-	eng, workers, closeEngines, err := openEngines(o)
+	engines, closeEngines, err := openEngines(o)
 	if err != nil {
 		return err
 	}
@@ -149,6 +180,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if o.name == "" {
 		o.name = firstClient(cfg)
 	}
+	clientClock := clock.New(0)
+	serverClock := clientClock.WithSkew(o.clockSkew)
 
 	srvCtx, srvStop := context.WithCancel(context.Background())
 	ready, served := make(chan error, 1), make(chan error, 1)
@@ -159,8 +192,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return
 		}
 		_, err = run.Serve(srvCtx, run.ServerOptions{
-			Conn: conn, Engine: eng, Workers: workers, MaxBatch: o.maxBatch,
-			Clock: clock.New(o.clockSkew), Log: io.Discard,
+			Conn: conn, Engines: engines, MaxBatch: o.maxBatch, MaxFrame: o.maxFrame,
+			Clock: serverClock, Log: io.Discard,
 		})
 		served <- errors.Join(err, conn.Close())
 	}()
@@ -170,6 +203,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	skew := o.clockSkew
 	o.clockSkew = 0 // the skew is the server's
+	o.clientClock, o.sameClockOffset = clientClock, skew
 	err = o.runClient(tr, cfg, "bench", stdout, stderr, func(info *report.RunInfo) {
 		info.Model = report.ModelInfo{Name: o.modelName, Device: o.device}
 		if skew != 0 {
@@ -248,8 +282,11 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if err != nil {
 		return usageError{err}
 	}
-	if o.iterations < 0 || o.warmup < 0 || o.rate < 0 || o.timeout <= 0 {
-		return usagef("-iterations, -warmup and -rate must not be negative, -timeout must be positive")
+	if mode.Name == clock.ModeSameClock && role != "bench" {
+		return usagef("-clock same-clock: only for bench, whose two ends share one clock")
+	}
+	if err := o.check(true); err != nil {
+		return err
 	}
 	sopts, err := o.sensorOptions()
 	if err != nil {
@@ -263,9 +300,18 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	}
 	defer s.Close()
 
+	// Dial first: a transport section that does not parse fails here,
+	// before a results directory exists.
+	conn, err := tr.Dial(ctx, cfg, o.name)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", cfg.ServerAddr(), err)
+	}
+	defer conn.Close()
 	dir := o.resultLoc
 	if dir == "" {
-		dir = filepath.Join("results", o.name+"-"+time.Now().Format("20060102-150405"))
+		if dir, err = run.UniqueDir("results", o.name); err != nil {
+			return err
+		}
 	}
 	info := o.runInfo(role, cfg, mode)
 	if fill != nil {
@@ -275,25 +321,28 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if o.rate > 0 {
 		period = time.Duration(float64(time.Second) / o.rate)
 	}
-	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: period, Plots: o.generatePlots})
+	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: period, Plots: o.generatePlots, Overwrite: o.overwrite})
+	if errors.Is(err, run.ErrResultsExist) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
 
-	conn, err := tr.Dial(ctx, cfg, o.name)
-	if err != nil {
-		return fmt.Errorf("connecting to %s: %w", cfg.ServerAddr(), err)
-	}
 	sinks := res.Sinks()
 	bar := o.progress(stderr)
 	if bar != nil {
 		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
 	}
+	clk := o.clientClock
+	if clk == nil {
+		clk = clock.New(o.clockSkew)
+	}
 	result, runErr := run.Client(ctx, run.ClientOptions{
 		Conn: conn, Sensor: s, Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
-		Warmup: o.warmup, Clock: clock.New(o.clockSkew), ClockMode: mode,
+		Warmup: o.warmup, Clock: clk, ClockMode: mode, SameClockOffset: o.sameClockOffset,
 		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp, Connect: o.connect,
-		RecordOutputs: o.recordOutputs, Sinks: sinks,
+		MaxErrors: o.maxErrors, MaxFrame: o.maxFrame, RecordOutputs: o.recordOutputs, Sinks: sinks,
 	})
 	conn.Close()
 	if bar != nil {
@@ -317,7 +366,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	rc.SyncState = info.TimeSync[info.Hosts.Client]
 	finErr := res.Finish(rc)
 	if !o.quiet && result.Iterations > 0 {
-		if b, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, metrics.SummaryText)); err == nil {
 			stdout.Write(b)
 		}
 		fmt.Fprintf(stdout, "results: %s\n", dir)
@@ -404,22 +453,22 @@ func logWriter(quiet bool, stderr io.Writer) io.Writer {
 	return stderr
 }
 
-// openEngines opens one model instance per --workers (see run.OpenEngines):
-// the first engine and the others, with a function that closes them all.
-func openEngines(o options) (*inference.Engine, []*inference.Engine, func(), error) {
+// openEngines opens one model instance per --workers (see run.OpenEngines),
+// with a function that closes them all.
+func openEngines(o options) ([]*inference.Engine, func(), error) {
 	if o.workers < 1 || o.workers > run.MaxWorkers || o.maxBatch < 1 || o.maxBatch > 4096 {
-		return nil, nil, nil, usagef("-workers must be 1–%d and -max-batch 1–4096", run.MaxWorkers)
+		return nil, nil, usagef("-workers must be 1–%d and -max-batch 1–4096", run.MaxWorkers)
 	}
-	eng, workers, closeAll, err := run.OpenEngines(run.ModelOptions{
+	engines, closeAll, err := run.OpenEngines(run.ModelOptions{
 		Name: o.modelName, Device: o.device, ORTLib: o.ortLib, Workers: o.workers,
 	})
 	if se := (*run.SpecError)(nil); errors.As(err, &se) {
-		return nil, nil, nil, usageError{fmt.Errorf("-model-name: %w", err)}
+		return nil, nil, usageError{fmt.Errorf("-model-name: %w", err)}
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("-model-name: %w", err)
+		return nil, nil, fmt.Errorf("-model-name: %w", err)
 	}
-	return eng, workers, closeAll, nil
+	return engines, closeAll, nil
 }
 
 func versionCmd(args []string, stdout, stderr io.Writer) error {
