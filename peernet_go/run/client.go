@@ -493,7 +493,7 @@ func (c *client) fill(r *metrics.Record, rep *wire.Frame, t3 int64) {
 	r.T1, r.T2, r.T3 = rep.Times.ServerRecv, rep.Times.ServerSend, t3
 	r.DownloadBytes = int64(rep.Len())
 	p := clock.Probe{T0: r.T0, T1: r.T1, T2: r.T2, T3: r.T3}
-	if c.ClockMode.Name == clock.ModeHandshake {
+	if c.ClockMode.Name == clock.ModeHandshake && c.useAsSample(p) {
 		c.est.Add(p)
 	}
 	off, bound := c.offsetAt(r.T0 + (t3-r.T0)/2)
@@ -515,6 +515,19 @@ func (c *client) fill(r *metrics.Record, rep *wire.Frame, t3 int64) {
 		r.Output = append([]byte(nil), rep.Payload...)
 		r.OutputEncoding = rep.Encoding
 	}
+}
+
+// maxSampleDelay is how much longer than the fastest probe an exchange's
+// network delay may be for it to count as a clock sample: a large upload's
+// exchange is as asymmetric as the path is, and would spoil the windows
+// the drift is fitted across.
+const maxSampleDelay = 2
+
+// useAsSample reports whether an exchange is as good a clock sample as the
+// probes.
+func (c *client) useAsSample(p clock.Probe) bool {
+	min, ok := c.est.MinDelay()
+	return !ok || p.Delay() <= maxSampleDelay*min
 }
 
 // offsetAt returns the clock correction for client time t.

@@ -254,19 +254,24 @@ func TestServerRestartMidRun(t *testing.T) {
 	if len(rows) != 1000 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	var ok, lost int
+	var ok, lost, missed int
 	for _, r := range rows {
 		switch r["status"] {
 		case "ok":
 			ok++
 		case "lost":
 			lost++
+		case "missed":
+			missed++
 		}
 	}
-	if lost == 0 || ok < 500 || rows[999]["status"] != "ok" {
-		t.Errorf("ok %d, lost %d, last %s: want losses while the server was down and a working end", ok, lost, rows[999]["status"])
+	// 1000 slots at 400 Hz: the ones that passed while the server was
+	// down are missed, the ones in flight lost, the rest ok.
+	if lost == 0 || ok < 200 || ok+lost+missed != 1000 || rows[999]["status"] != "ok" {
+		t.Errorf("ok %d, lost %d, missed %d, last %s: want losses while the server was down and a working end",
+			ok, lost, missed, rows[999]["status"])
 	}
-	t.Logf("ok %d, lost %d", ok, lost)
+	t.Logf("ok %d, lost %d, missed %d", ok, lost, missed)
 }
 
 func TestUnreachableServer(t *testing.T) {
