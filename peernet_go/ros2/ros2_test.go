@@ -16,11 +16,11 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
 	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
-	"github.com/peernet/peernet_go/peernet_go/windowstats"
 
 	peernet_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/peernet_msgs/msg"
 	statistics_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/statistics_msgs/msg"
@@ -279,7 +279,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 		}
 	}
 	sink := rosnode.NewMetricsSink(mpub, "edge")
-	windows, err := windowstats.New(windowstats.Options{Emit: rosnode.StatisticsPublisher(spub, "/peernet_test/edge_node", nil)})
+	windows, err := window.New(window.Options{Emit: rosnode.StatisticsPublisher(spub, "/peernet_test/edge_node", nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

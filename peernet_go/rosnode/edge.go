@@ -12,12 +12,12 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
-	"github.com/peernet/peernet_go/peernet_go/windowstats"
 )
 
 // Defaults of the node parameters.
@@ -294,7 +294,7 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	if c.Rate > 0 {
 		period = time.Duration(float64(time.Second) / c.Rate)
 	}
-	windows, _ := windowstats.New(windowstats.Options{
+	windows, _ := window.New(window.Options{
 		Period:         c.StatisticsPeriod,
 		SummaryOptions: metrics.SummaryOptions{Period: period},
 		Emit:           StatisticsPublisher(spub, env.Node, env.Logf),
@@ -408,12 +408,12 @@ func (s *MetricsSink) Write(r *metrics.Record) error {
 // Close does nothing: the publisher belongs to the caller.
 func (s *MetricsSink) Close() error { return nil }
 
-// StatisticsPublisher returns a windowstats Emit function that publishes
+// StatisticsPublisher returns a window Emit function that publishes
 // one statistics_msgs/MetricsMessage per stage of each window on pub, with
 // source as measurement_source_name, and logs the window in one line.
-func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)) func(windowstats.Window) error {
+func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)) func(window.Window) error {
 	var buf []byte
-	return func(w windowstats.Window) error {
+	return func(w window.Window) error {
 		var errs []error
 		var line strings.Builder
 		fmt.Fprintf(&line, "window %.1f s: %d iterations", w.Stop.Sub(w.Start).Seconds(), w.Result.Iterations.Total)

@@ -1,15 +1,15 @@
-package windowstats_test
+package window_test
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/metrics"
-	"github.com/peernet/peernet_go/peernet_go/windowstats"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 )
 
 func Example() {
-	s, err := windowstats.New(windowstats.Options{Period: time.Second, Emit: func(w windowstats.Window) error {
+	s, err := window.New(window.Options{Period: time.Second, Emit: func(w window.Window) error {
 		rtt, _ := w.Result.Stage(metrics.StageRTT)
 		fmt.Printf("rtt: %d iterations, mean %.3f s, max %.3f s\n", rtt.Count, rtt.Mean, rtt.Max)
 		return nil

@@ -1,4 +1,4 @@
-// Package windowstats cuts a run's stream of records into time windows and
+// Package window cuts a run's stream of records into time windows and
 // reports the statistics of every stage over each window: count, mean,
 // standard deviation, min, max and percentiles, as [metrics.Summary]
 // computes them. The ROS 2 edge node publishes each window as
@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	w, err := windowstats.New(windowstats.Options{Period: time.Second, Emit: func(w windowstats.Window) error {
+//	w, err := window.New(window.Options{Period: time.Second, Emit: func(w window.Window) error {
 //		for _, st := range w.Result.Stages {
 //			fmt.Println(w.Stop, st.Name, st.Count, st.Mean)
 //		}
@@ -20,7 +20,7 @@
 //	}})
 //	if err != nil { ... }
 //	res, err := run.Client(ctx, run.ClientOptions{..., Sinks: []metrics.Sink{w}})
-package windowstats
+package window
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package windowstats
+package window
 
 import (
 	"errors"
