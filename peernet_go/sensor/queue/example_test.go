@@ -1,22 +1,22 @@
-package sensorqueue_test
+package queue_test
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/peernet/peernet_go/peernet_go/sensorqueue"
+	"github.com/peernet/peernet_go/peernet_go/sensor/queue"
 )
 
 // A subscription callback pushes; the profiling loop samples the newest.
 func Example() {
-	q, err := sensorqueue.New(sensorqueue.Options{Encoding: "text", Topic: "/chatter"})
+	q, err := queue.New(queue.Options{Encoding: "text", Topic: "/chatter"})
 	if err != nil {
 		panic(err)
 	}
 	defer q.Close()
 	for _, m := range []string{"hello 1", "hello 2", "hello 3"} {
-		q.Push(sensorqueue.Message{Data: []byte(m), Time: time.Now()})
+		q.Push(queue.Message{Data: []byte(m), Time: time.Now()})
 	}
 	s, err := q.Sample(context.Background())
 	if err != nil {

@@ -1,4 +1,4 @@
-package sensorqueue
+package queue
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package sensorqueue turns messages pushed from elsewhere — a ROS 2
+// Package queue turns messages pushed from elsewhere — a ROS 2
 // subscription's callback, a socket reader — into a [sensor.Sensor]: a
 // bounded queue that keeps the newest messages, counts those it had to drop,
 // and lets Sample wait for the next message under a context.
@@ -10,13 +10,13 @@
 //
 // Usage:
 //
-//	q, err := sensorqueue.New(sensorqueue.Options{Encoding: media.ROS("sensor_msgs/msg/Image"), Topic: "/camera/image_raw"})
+//	q, err := queue.New(queue.Options{Encoding: media.ROS("sensor_msgs/msg/Image"), Topic: "/camera/image_raw"})
 //	if err != nil { ... }
 //	// in the subscription callback:
-//	q.Push(sensorqueue.Message{Data: msg, Time: time.Now()})
+//	q.Push(queue.Message{Data: msg, Time: time.Now()})
 //	// in the loop (run.ClientOptions.Sensor = q):
 //	s, err := q.Sample(ctx) // waits for the next message, or ctx
-package sensorqueue
+package queue
 
 import (
 	"context"
