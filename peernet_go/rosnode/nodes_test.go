@@ -17,8 +17,8 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 	"github.com/peernet/peernet_go/peernet_go/run"
-	"github.com/peernet/peernet_go/peernet_go/topicstats"
 )
 
 // freePort returns a TCP port that was free a moment ago.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
-	"github.com/peernet/peernet_go/peernet_go/topicstats"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 )
 
 // Defaults of the profiler's parameters.

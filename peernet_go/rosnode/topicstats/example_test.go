@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/peernet/peernet_go/peernet_go/topicstats"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 )
 
 func Example() {
