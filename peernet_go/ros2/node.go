@@ -14,7 +14,7 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
-	"github.com/peernet/peernet_go/peernet_go/rosparams"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/params"
 )
 
 // Node is a running ROS 2 node with what rosnode needs.
@@ -22,7 +22,7 @@ type Node struct {
 	// Env holds the node's Host, name and logger.
 	Env rosnode.Env
 	// Params are the node's parameters from its --ros-args.
-	Params rosparams.Params
+	Params params.Params
 	// Node is the rclgo node.
 	Node *rclgo.Node
 }
@@ -58,7 +58,7 @@ func mainErr(name, version string, logger *log.Logger, run func(ctx context.Cont
 	host := NewHost(node)
 	defer func() { err = errors.Join(err, closeErr("host", host.Close())) }()
 
-	params, err := rosparams.FromArgs(os.Args[1:], node.FullyQualifiedName())
+	params, err := params.FromArgs(os.Args[1:], node.FullyQualifiedName())
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
-package rosparams_test
+package params_test
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/peernet/peernet_go/peernet_go/rosparams"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/params"
 )
 
 func Example() {
@@ -21,7 +21,7 @@ edge_node:
 
 	// As ros2 launch starts the node:
 	args := []string{"--ros-args", "-r", "__node:=edge_node", "--params-file", file, "-p", "rate:=30.0"}
-	p, err := rosparams.FromArgs(args, "/edge_node")
+	p, err := params.FromArgs(args, "/edge_node")
 	if err != nil {
 		panic(err)
 	}

@@ -1,4 +1,4 @@
-package rosparams
+package params
 
 import (
 	"os"

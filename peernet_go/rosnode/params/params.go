@@ -1,4 +1,4 @@
-// Package rosparams reads a ROS 2 node's parameters from its command line as
+// Package params reads a ROS 2 node's parameters from its command line as
 // rcl does — the --params-file FILE and -p NAME:=VALUE rules of the
 // --ros-args sections, in order, for the node's fully qualified name — and
 // decodes them into a config struct whose fields carry `param:"name"` tags.
@@ -16,7 +16,7 @@
 //
 // Usage:
 //
-//	p, err := rosparams.FromArgs(os.Args[1:], node.FullyQualifiedName())
+//	p, err := params.FromArgs(os.Args[1:], node.FullyQualifiedName())
 //	if err != nil { ... }
 //	var cfg struct {
 //		Topic string `param:"sensor_topic"`
@@ -25,7 +25,7 @@
 //		} `param:"qos"`
 //	}
 //	if err := p.Decode(&cfg); err != nil { ... } // "parameter qos.depth: want an integer, got "five""
-package rosparams
+package params
 
 import (
 	"bytes"
