@@ -8,7 +8,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/network"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
@@ -84,7 +84,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 		return run.ServerStats{}, fmt.Errorf("listening as %s over %s: %w", c.Name, c.Network, err)
 	}
 	if c.ResultsTopic != "" {
-		pub, err := env.Host.Publisher(c.ResultsTopic, rosmsgs.TypeReply, DefaultQoS())
+		pub, err := env.Host.Publisher(c.ResultsTopic, msgs.TypeReply, DefaultQoS())
 		if err != nil {
 			conn.Close()
 			return run.ServerStats{}, fmt.Errorf("parameter results_topic: %w", err)
@@ -143,7 +143,7 @@ func (c *resultsConn) Send(ctx context.Context, f *wire.Frame) error {
 	if f.Kind != wire.Reply {
 		return err
 	}
-	r, rerr := rosmsgs.ReplyFromFrame(f, f.Peer, c.frameID)
+	r, rerr := msgs.ReplyFromFrame(f, f.Peer, c.frameID)
 	if rerr == nil {
 		c.buf = cdr.MarshalAppend(c.buf[:0], &r, false)
 		rerr = c.pub.Publish(c.buf)

@@ -15,7 +15,7 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
 )
@@ -281,11 +281,11 @@ func (c *EdgeConfig) openSensor(ctx context.Context, env *Env) (sensor.Sensor, s
 // directory, and returns a function that closes them all once the run is
 // over, writing the results' summaries.
 func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, source string) ([]metrics.Sink, func(run.Result, error) error, error) {
-	mpub, err := env.Host.Publisher(c.MetricsTopic, rosmsgs.TypeIterationMetrics, DefaultQoS())
+	mpub, err := env.Host.Publisher(c.MetricsTopic, msgs.TypeIterationMetrics, DefaultQoS())
 	if err != nil {
 		return nil, nil, fmt.Errorf("parameter metrics_topic: %w", err)
 	}
-	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, StatisticsQoS())
+	spub, err := env.Host.Publisher(c.StatisticsTopic, msgs.TypeMetricsMessage, StatisticsQoS())
 	if err != nil {
 		mpub.Close()
 		return nil, nil, fmt.Errorf("parameter statistics_topic: %w", err)
@@ -397,7 +397,7 @@ func NewMetricsSink(pub Publisher, frameID string) *MetricsSink {
 
 // Write publishes r.
 func (s *MetricsSink) Write(r *metrics.Record) error {
-	m := rosmsgs.FromRecord(r, s.frameID)
+	m := msgs.FromRecord(r, s.frameID)
 	s.buf = cdr.MarshalAppend(s.buf[:0], &m, false)
 	if err := s.pub.Publish(s.buf); err != nil {
 		return fmt.Errorf("publishing iteration metrics: %w", err)
@@ -418,7 +418,7 @@ func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)
 		var line strings.Builder
 		fmt.Fprintf(&line, "window %.1f s: %d iterations", w.Stop.Sub(w.Start).Seconds(), w.Result.Iterations.Total)
 		for _, st := range w.Result.Stages {
-			m := rosmsgs.FromStageStats(source, w.Start, w.Stop, st)
+			m := msgs.FromStageStats(source, w.Start, w.Stop, st)
 			buf = cdr.MarshalAppend(buf[:0], &m, false)
 			if err := pub.Publish(buf); err != nil {
 				errs = append(errs, err)

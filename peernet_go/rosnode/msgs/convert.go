@@ -1,4 +1,4 @@
-package rosmsgs
+package msgs
 
 import (
 	"errors"

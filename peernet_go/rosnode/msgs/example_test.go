@@ -1,10 +1,10 @@
-package rosmsgs_test
+package msgs_test
 
 import (
 	"fmt"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -12,13 +12,13 @@ import (
 // serialized as CDR.
 func ExampleSampleFromFrame() {
 	f := wire.Frame{Kind: wire.Request, Seq: 7, Encoding: "cdr:sensor_msgs/msg/Image", Payload: []byte{1, 2, 3}}
-	s, err := rosmsgs.SampleFromFrame(&f, "edge/3f9c", "edge")
+	s, err := msgs.SampleFromFrame(&f, "edge/3f9c", "edge")
 	if err != nil {
 		panic(err)
 	}
 	b := cdr.Marshal(&s) // what the edge publishes
 
-	var got rosmsgs.Sample
+	var got msgs.Sample
 	if err := cdr.Unmarshal(b, &got); err != nil {
 		panic(err)
 	}

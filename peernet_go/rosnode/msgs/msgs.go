@@ -1,4 +1,4 @@
-// Package rosmsgs holds the ROS 2 messages the peernet nodes publish and
+// Package msgs holds the ROS 2 messages the peernet nodes publish and
 // take — the peernet_msgs interfaces of msgs/ and statistics_msgs'
 // MetricsMessage — as Go types that encode and decode themselves as CDR with
 // package cdr, and converts them to and from the profiler's own types: wire
@@ -11,13 +11,13 @@
 //
 // Usage:
 //
-//	s := rosmsgs.SampleFromFrame(&frame, "edge/1a2b", "edge")
+//	s := msgs.SampleFromFrame(&frame, "edge/1a2b", "edge")
 //	b := cdr.Marshal(&s)           // publish b on the edge's sample topic
 //
-//	var got rosmsgs.Sample
+//	var got msgs.Sample
 //	if err := cdr.Unmarshal(b, &got); err != nil { ... }
 //	f, err := got.Frame()          // back to a wire.Frame
-package rosmsgs
+package msgs
 
 import (
 	"time"
