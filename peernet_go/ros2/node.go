@@ -15,6 +15,8 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
 	"github.com/peernet/peernet_go/peernet_go/rosnode/params"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // Node is a running ROS 2 node with what rosnode needs.
@@ -44,16 +46,16 @@ func Main(name, version string, run func(ctx context.Context, n *Node) error) in
 func mainErr(name, version string, logger *log.Logger, run func(ctx context.Context, n *Node) error) (err error) {
 	rclArgs, _, err := rclgo.ParseArgs(os.Args[1:])
 	if err != nil {
-		return fmt.Errorf("ROS arguments: %s", firstLine(err))
+		return fmt.Errorf("ROS arguments: %s", errline.First(err.Error()))
 	}
 	rctx, err := rclgo.NewContext(rclgo.ClockTypeROSTime, rclArgs)
 	if err != nil {
-		return fmt.Errorf("initializing ROS 2: %s", firstLine(err))
+		return fmt.Errorf("initializing ROS 2: %s", errline.First(err.Error()))
 	}
 	defer func() { err = errors.Join(err, closeErr("context", rctx.Close())) }()
 	node, err := rctx.NewNode(name, "")
 	if err != nil {
-		return fmt.Errorf("creating the node: %s", firstLine(err))
+		return fmt.Errorf("creating the node: %s", errline.First(err.Error()))
 	}
 	host := NewHost(node)
 	defer func() { err = errors.Join(err, closeErr("host", host.Close())) }()
@@ -79,5 +81,5 @@ func closeErr(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("closing the %s: %s", what, firstLine(err))
+	return fmt.Errorf("closing the %s: %s", what, errline.First(err.Error()))
 }

@@ -24,6 +24,8 @@ import (
 
 	peernet_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/peernet_msgs/msg"
 	statistics_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/statistics_msgs/msg"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // rosContext returns a ROS 2 context on a domain of this test process's
@@ -38,7 +40,7 @@ func rosContext(t testing.TB) *rclgo.Context {
 	opts.DomainID = uint(100 + os.Getpid()%100)
 	ctx, err := rclgo.NewContextWithOpts(nil, opts)
 	if err != nil {
-		t.Skipf("ROS 2 does not initialize here: %s", firstLine(err))
+		t.Skipf("ROS 2 does not initialize here: %s", errline.First(err.Error()))
 	}
 	t.Cleanup(func() { ctx.Close() })
 	return ctx
@@ -148,7 +150,7 @@ func TestCodecMatchesMiddleware(t *testing.T) {
 		ours := cdr.Marshal(c.m)
 		msg, err := rclgo.Deserialize(ours, c.ts)
 		if err != nil {
-			t.Fatalf("%s: the middleware does not deserialize ours: %s", c.m.TypeName(), firstLine(err))
+			t.Fatalf("%s: the middleware does not deserialize ours: %s", c.m.TypeName(), errline.First(err.Error()))
 		}
 		theirs, err := rclgo.Serialize(msg)
 		if err != nil {

@@ -23,6 +23,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 func main() {
@@ -137,11 +139,11 @@ Examples:
 `)
 }
 
-// oneLine keeps an error message on one line.
+// oneLine keeps an error message on one line; a cut is marked.
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " …"
+	first := errline.First(s)
+	if first != strings.TrimSpace(s) {
+		first += " …"
 	}
-	return s
+	return first
 }

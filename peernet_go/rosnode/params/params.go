@@ -38,6 +38,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // MaxFileSize bounds a parameter file.
@@ -98,7 +100,7 @@ func FromArgs(args []string, fqn string) (Params, error) {
 			}
 			var val any
 			if err := yaml.Unmarshal([]byte(value), &val); err != nil {
-				return nil, fmt.Errorf("rosparams: -p %s: value %q is not YAML: %s", name, value, firstLine(err))
+				return nil, fmt.Errorf("rosparams: -p %s: value %q is not YAML: %s", name, value, yamlError(err))
 			}
 			if err := p.set(name, val); err != nil {
 				return nil, fmt.Errorf("rosparams: -p %s: %w", name, err)
@@ -150,7 +152,7 @@ func (p Params) addFile(b []byte, fqn string) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return fmt.Errorf("invalid YAML: %s", firstLine(err))
+		return fmt.Errorf("invalid YAML: %s", yamlError(err))
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -212,7 +214,7 @@ func (p Params) addTree(m *yaml.Node, prefix string) error {
 		}
 		var val any
 		if err := v.Decode(&val); err != nil {
-			return fmt.Errorf("line %d: parameter %s: %s", v.Line, name, firstLine(err))
+			return fmt.Errorf("line %d: parameter %s: %s", v.Line, name, yamlError(err))
 		}
 		if err := p.set(name, val); err != nil {
 			return fmt.Errorf("line %d: parameter %s: %w", v.Line, name, err)
@@ -270,7 +272,5 @@ func matchTokens(pt, nt []string) bool {
 	return ok && err == nil && matchTokens(pt[1:], nt[1:])
 }
 
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return strings.TrimPrefix(s, "yaml: ")
-}
+// yamlError is a YAML error on one line, without its "yaml: " prefix.
+func yamlError(err error) string { return strings.TrimPrefix(errline.First(err.Error()), "yaml: ") }
