@@ -242,6 +242,27 @@ func fileLines(msg string, shift int) string {
 	})
 }
 
+// SetSection sets the transport section name to v, any value that encodes
+// as a YAML mapping (a map, or a struct with yaml tags), as if it had been
+// written in the file.
+func (c *Config) SetSection(name string, v any) error {
+	if !isSection(name) {
+		return fmt.Errorf("unknown section %q (known: %s)", name, strings.Join(SectionNames, ", "))
+	}
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s must be a mapping", name)
+	}
+	if c.Sections == nil {
+		c.Sections = map[string]*yaml.Node{}
+	}
+	c.Sections[name] = &n
+	return nil
+}
+
 // Loopback returns a config with an edge and a cloud device on 127.0.0.1,
 // the server being the cloud, on the given start port.
 func Loopback(startPort int) *Config {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,17 +18,18 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 	"github.com/peernet/peernet_go/peernet_go/run"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 )
 
 // freePort returns a TCP port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // testLog collects log lines.

@@ -11,16 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/run"
 )
-
-func TestSizeLabel(t *testing.T) {
-	for n, want := range map[int]string{0: "0B", 64: "64B", 1000: "1000B", 1024: "1KiB", 1536: "1536B", 64 << 10: "64KiB", 1 << 20: "1MiB", 3 << 20: "3MiB"} {
-		if got := run.SizeLabel(n); got != want {
-			t.Errorf("SizeLabel(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
 
 // TestMatrix runs a small matrix over every default transport — MQTT at two
 // QoS levels — and two sizes, the larger one fragmented by udp, and checks
@@ -79,7 +72,7 @@ func TestMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(run.MatrixColumns(), ",") || len(recs) != len(rows)+1 {
+	if strings.Join(recs[0], ",") != strings.Join(report.MatrixColumns(), ",") || len(recs) != len(rows)+1 {
 		t.Fatalf("matrix.csv: header %v, %d lines", recs[0], len(recs))
 	}
 	col := map[string]int{}
@@ -101,7 +94,7 @@ func TestMatrix(t *testing.T) {
 	}
 
 	var table bytes.Buffer
-	if err := run.WriteMatrixTable(&table, rows); err != nil {
+	if err := report.WriteMatrixTable(&table, rows); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())

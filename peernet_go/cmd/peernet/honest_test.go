@@ -14,18 +14,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 )
 
 // writeFleetConfig writes a loopback network config with a cloud, an edge
 // and edges edge0 … edgeN-1, on a free port, with extra YAML appended.
 func writeFleetConfig(t *testing.T, edges int, extra string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	var b strings.Builder
 	b.WriteString("devices:\n  cloud: 127.0.0.1\n  edge: 127.0.0.1\n")
 	for i := range edges {

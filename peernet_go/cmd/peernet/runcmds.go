@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
@@ -183,23 +183,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	clientClock := clock.New(0)
 	serverClock := clientClock.WithSkew(o.clockSkew)
 
-	srvCtx, srvStop := context.WithCancel(context.Background())
-	ready, served := make(chan error, 1), make(chan error, 1)
-	go func() { // the server's connection lives and dies in this goroutine
-		conn, err := tr.Listen(srvCtx, cfg, cfg.Server)
-		ready <- err
-		if err != nil {
-			return
-		}
-		_, err = run.Serve(srvCtx, run.ServerOptions{
-			Conn: conn, Engines: engines, MaxBatch: o.maxBatch, MaxFrame: o.maxFrame,
-			Clock: serverClock, Log: io.Discard,
-		})
-		served <- errors.Join(err, conn.Close())
-	}()
-	if err := <-ready; err != nil {
-		srvStop()
-		return fmt.Errorf("starting the server: %w", err)
+	srv, err := run.StartServer(context.Background(), tr, cfg, run.ServerOptions{
+		Engines: engines, MaxBatch: o.maxBatch, MaxFrame: o.maxFrame, Clock: serverClock, Log: io.Discard,
+	})
+	if err != nil {
+		return err
 	}
 	skew := o.clockSkew
 	o.clockSkew = 0 // the skew is the server's
@@ -210,8 +198,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			info.Model.Options = map[string]string{"server-clock-skew": skew.String()}
 		}
 	})
-	srvStop()
-	return errors.Join(err, <-served)
+	_, srvErr := srv.Stop()
+	return errors.Join(err, srvErr)
 }
 
 // network loads the network config and transport. Without a config file,
@@ -225,7 +213,7 @@ func (o *options) openNetwork(loopbackDefault bool) (*network.Config, network.Tr
 		if !loopbackDefault {
 			return nil, nil, usagef("-network-config is required (a PEERNet network YAML, e.g. config/network.yaml)")
 		}
-		port, err := freePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -241,16 +229,6 @@ func (o *options) openNetwork(loopbackDefault bool) (*network.Config, network.Tr
 		}
 	}
 	return cfg, tr, nil
-}
-
-// freePort returns a TCP port that was free a moment ago on loopback.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // firstClient returns the first device that is not the server.
