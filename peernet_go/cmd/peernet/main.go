@@ -35,6 +35,7 @@ func main() {
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
+
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
@@ -147,3 +148,15 @@ func oneLine(s string) string {
 	}
 	return first
 }
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"

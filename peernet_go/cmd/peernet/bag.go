@@ -10,15 +10,25 @@ import (
 )
 
 // bagCmd inspects rosbag2 recordings: peernet bag info BAG.
+
+const bagUsage = `bag info BAG
+
+Prints what a rosbag2 recording holds — a directory with metadata.yaml, a
+.db3 or an .mcap file — as ros2 bag info does, without ROS.
+
+Examples:
+  peernet bag info recording/
+  peernet bag info recording/recording_0.mcap`
+
 func bagCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(stdout, "Usage: peernet bag info BAG\n\nPrints what a rosbag2 recording holds (a directory with metadata.yaml, a .db3 or an .mcap file), as ros2 bag info does.\n")
+		fmt.Fprintf(stdout, "Usage: peernet %s\n", bagUsage)
 		return errHelp
 	}
 	if len(args) == 0 || args[0] != "info" {
 		return usagef("bag needs a subcommand: peernet bag info BAG")
 	}
-	fs := newFlagSet("bag info", "bag info BAG (a rosbag2 directory, .db3 or .mcap file)", stderr)
+	fs := newFlagSet("bag info", bagUsage, stderr)
 	if err := parseN(fs, args[1:], 1, "one bag"); err != nil {
 		return err
 	}
@@ -30,13 +40,4 @@ func bagCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer b.Close()
 	return rosbag.WriteInfo(stdout, b.Info())
-}
-
-// isHelp reports whether arg asks for help.
-func isHelp(arg string) bool {
-	switch arg {
-	case "-h", "-help", "--help", "help":
-		return true
-	}
-	return false
 }

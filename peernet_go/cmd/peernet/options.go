@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -8,7 +9,11 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
+	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/run"
+	"github.com/peernet/peernet_go/peernet_go/sensor"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -160,4 +165,74 @@ func (o *options) check(client bool) error {
 		return usagef("-max-errors 0: want N ≥ 1, or a negative value to never stop")
 	}
 	return nil
+}
+
+// network loads the network config and transport. Without a config file,
+// bench uses a loopback config on a free port.
+func (o *options) openNetwork(loopbackDefault bool) (*network.Config, network.Transport, error) {
+	tr, err := run.Transport(o.network)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	if o.networkConfig == "" {
+		if !loopbackDefault {
+			return nil, nil, usagef("-network-config is required (a PEERNet network YAML, e.g. config/network.yaml)")
+		}
+		port, err := loopback.FreePort()
+		if err != nil {
+			return nil, nil, err
+		}
+		return network.Loopback(port - 1), tr, nil // the server, device 1, listens on port
+	}
+	cfg, err := network.LoadConfig(o.networkConfig)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	if o.name != "" {
+		if _, err := cfg.Device(o.name); err != nil {
+			return nil, nil, usagef("-name: %v", err)
+		}
+	}
+	return cfg, tr, nil
+}
+
+// firstClient returns the first device that is not the server.
+func firstClient(cfg *network.Config) string {
+	for _, d := range cfg.Devices {
+		if d.Name != cfg.Server {
+			return d.Name
+		}
+	}
+	return cfg.Devices[0].Name
+}
+
+func (o *options) sensorOptions() (sensor.Options, error) {
+	w, h, err := parseResolution(o.sensorResolution)
+	if err != nil {
+		return sensor.Options{}, usageError{err}
+	}
+	return sensor.Options{
+		Type: o.sensorType, Size: o.sensorSize, Seed: o.seed, DatasetLoc: o.datasetLoc,
+		Width: w, Height: h, Format: o.sensorFormat, Quality: o.jpegQuality,
+		Object: o.sensorObject, Encoding: o.sensorEncoding,
+		Topics: o.topics, ReplayRate: o.replayRate, Loop: o.loop, Timeout: o.timeout,
+	}, nil
+}
+
+// openEngines opens one model instance per --workers (see run.OpenEngines),
+// with a function that closes them all.
+func openEngines(o options) ([]*inference.Engine, func(), error) {
+	if o.workers < 1 || o.workers > run.MaxWorkers || o.maxBatch < 1 || o.maxBatch > 4096 {
+		return nil, nil, usagef("-workers must be 1–%d and -max-batch 1–4096", run.MaxWorkers)
+	}
+	engines, closeAll, err := run.OpenEngines(run.ModelOptions{
+		Name: o.modelName, Device: o.device, ORTLib: o.ortLib, Workers: o.workers,
+	})
+	if se := (*run.SpecError)(nil); errors.As(err, &se) {
+		return nil, nil, usageError{fmt.Errorf("-model-name: %w", err)}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("-model-name: %w", err)
+	}
+	return engines, closeAll, nil
 }
