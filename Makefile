@@ -10,8 +10,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # The suite's time limit per package; CI must finish in 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
+# The linter, pinned; go run builds it once into the build cache.
+GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build demo test deps test-deps models vet fuzz bench bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
+.PHONY: all build demo test deps test-deps models vet lint tidy-check fuzz bench bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
 
 all: build
 
@@ -39,7 +41,17 @@ vet:
 	CGO_ENABLED=0 $(GO) vet ./...
 	cd peernet_go/ros2 && $(GO) vet ./...
 
-test: test-deps build models vet
+# golangci-lint with .golangci.yml, on the core module.
+lint:
+	$(GOLANGCI_LINT) run ./...
+
+# go.mod and go.sum of both modules are what go mod tidy would make them.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "tidy-check: run go mod tidy"; exit 1; }
+	@cd peernet_go/ros2 && GONOSUMDB=github.com/tiiuae/rclgo $(GO) mod tidy -diff || \
+		{ echo "tidy-check: run go mod tidy in peernet_go/ros2"; exit 1; }
+
+test: test-deps build models vet lint tidy-check
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory test-ros
 

@@ -205,7 +205,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = os.Remove(tmp.Name()) // best effort: err says what failed
 		}
 	}()
 	if err = write(tmp); err != nil {

@@ -194,7 +194,7 @@ func (it *Iterator) open(s *source) bool {
 		return it.fail(err)
 	}
 	if !it.advance(s) {
-		s.r.close()
+		_ = s.r.close() // read to its end or failed: what counts is said
 		return false
 	}
 	return true
@@ -212,7 +212,7 @@ func (it *Iterator) advance(s *source) bool {
 // remove drops the exhausted source at the top of the heap.
 func (it *Iterator) remove() {
 	s := it.heap[0]
-	s.r.close()
+	_ = s.r.close() // exhausted: everything it held was read
 	last := len(it.heap) - 1
 	it.heap[0] = it.heap[last]
 	it.heap = it.heap[:last]

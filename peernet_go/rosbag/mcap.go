@@ -713,7 +713,7 @@ func summarizeMCAP(ctx context.Context, path string, opts *Options) (fileSummary
 	if err != nil {
 		return fileSummary{}, err
 	}
-	defer r.close()
+	defer func() { _ = r.close() }() // read only
 	f := r.f
 	sum := fileSummary{storage: StorageMCAP}
 	if meta := f.rosbag2Metadata(); meta != nil {

@@ -228,8 +228,8 @@ func RunEdge(ctx context.Context, env Env, c EdgeConfig) (run.Result, error) {
 	}
 	conn, err := tr.Dial(ctx, cfg, c.Name)
 	if err != nil {
-		closeSinks(run.Result{}, err)
-		return run.Result{}, fmt.Errorf("connecting to %s over %s: %w", cfg.Server, c.Network, err)
+		err = fmt.Errorf("connecting to %s over %s: %w", cfg.Server, c.Network, err)
+		return run.Result{}, errors.Join(err, closeSinks(run.Result{}, err))
 	}
 	env.Logf("%s: sampling %s, sending to %s over %s", c.Name, source, cfg.Server, c.Network)
 	res, err := run.Client(ctx, run.ClientOptions{

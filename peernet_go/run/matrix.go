@@ -291,8 +291,7 @@ func (o *MatrixOptions) profile(ctx context.Context, tr network.Transport, c mat
 
 	srv, err := StartServer(ctx, tr, cfg, ServerOptions{Engine: inference.NewEngine(inference.Echo{})})
 	if err != nil {
-		res.Finish(report.Clock{Mode: clock.ModeSameClock})
-		return err
+		return errors.Join(err, res.Finish(report.Clock{Mode: clock.ModeSameClock}))
 	}
 	var tput throughput
 	result, runErr := func() (Result, error) {
@@ -350,4 +349,3 @@ func (t *throughput) Write(r *metrics.Record) error {
 func (t *throughput) Close() error { return nil }
 
 func (t *throughput) bps() float64 { return metrics.Throughput(t.bytes, t.rtt) }
-

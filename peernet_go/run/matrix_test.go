@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -139,7 +140,7 @@ func TestMatrixCancelled(t *testing.T) {
 		return len(p), nil
 	})
 	rows, err := run.Matrix(ctx, run.MatrixOptions{Networks: []string{"udp"}, Sizes: []int{64, 128, 256}, Iterations: 10, ResultLoc: dir, Log: logw})
-	if err != context.Canceled {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 	if len(rows) == 0 || len(rows) == 3 {

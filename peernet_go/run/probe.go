@@ -69,7 +69,7 @@ func (c *client) connect(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Connect, err)
+			return fmt.Errorf("%w within %v: %w", ErrNoServer, c.Connect, err)
 		}
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.Timeout)

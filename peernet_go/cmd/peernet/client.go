@@ -142,7 +142,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	finErr := res.Finish(rc)
 	if !o.quiet && result.Iterations > 0 {
 		if b, err := os.ReadFile(filepath.Join(dir, metrics.SummaryText)); err == nil {
-			stdout.Write(b)
+			_, _ = stdout.Write(b) // the results are on disk whatever the terminal does
 		}
 		fmt.Fprintf(stdout, "results: %s\n", dir)
 	}

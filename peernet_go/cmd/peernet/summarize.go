@@ -43,8 +43,8 @@ func summarizeCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stdout.Write(b)
-	return nil
+	_, err = stdout.Write(b)
+	return err
 }
 
 // ensureSummary rebuilds dir's summary when it is missing or stale, and

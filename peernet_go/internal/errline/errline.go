@@ -36,7 +36,8 @@ func (e *flat) Error() string { return e.msg }
 
 // Unwrap returns what fmt.Errorf's error wraps.
 func (e *flat) Unwrap() []error {
-	switch u := e.err.(type) {
+	switch u := e.err.(type) { //nolint:errorlint // unwrapping one level is the point
+
 	case interface{ Unwrap() []error }:
 		return u.Unwrap()
 	case interface{ Unwrap() error }:

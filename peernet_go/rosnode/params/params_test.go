@@ -28,7 +28,7 @@ type config struct {
 	Topics     []string      `param:"topics"`
 	Weights    []float64     `param:"weights"`
 	QoS        qos           `param:"qos"`
-	internal   int
+	internal   int           //nolint:unused // an unexported field, which Decode must skip
 }
 
 const file = `
