@@ -194,6 +194,18 @@ func WriteAll(dir string, res metrics.Result, c Clock, info *RunInfo) error {
 	return nil
 }
 
+// WriteSummary writes what WriteAll does for s's statistics, and
+// histograms.json, the histograms runs merge with (see
+// metrics.ReadHistograms).
+func WriteSummary(dir string, s *metrics.Summary, c Clock, info *RunInfo) error {
+	if err := WriteAll(dir, s.Result(), c, info); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, metrics.HistogramsJSON), func(w io.Writer) error {
+		return metrics.WriteHistograms(w, s)
+	})
+}
+
 // WriteFileAtomic writes path through a temporary file in the same
 // directory, synced then renamed, so a reader never sees a half-written
 // file.

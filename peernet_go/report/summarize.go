@@ -116,7 +116,7 @@ func Summarize(dir string) (metrics.Result, int, error) {
 		}
 		infoPtr = &info
 	}
-	if err := WriteAll(dir, res, clk, infoPtr); err != nil {
+	if err := WriteSummary(dir, sum, clk, infoPtr); err != nil {
 		return res, n, err
 	}
 	if n > 0 {

@@ -34,11 +34,12 @@ var ErrResultsExist = errors.New("results directory is not empty")
 // resultsFiles are what a run writes, and what Overwrite removes.
 var resultsFiles = []string{
 	metrics.DataCSV, metrics.RecordsJSONL, metrics.SummaryJSON, metrics.SummaryText, metrics.RunYAML,
+	metrics.HistogramsJSON,
 }
 
 // Results is a results directory being written: data.csv and records.jsonl
 // stream as the run goes, and Finish adds summary.json, summary.txt,
-// run.yaml and the plots.
+// histograms.json, run.yaml and the plots.
 type Results struct {
 	// Dir is the directory.
 	Dir string
@@ -72,7 +73,7 @@ func CreateResults(dir string, info *report.RunInfo, o ResultsOptions) (*Results
 		r.plotter = report.NewPlotter()
 	}
 	if info != nil {
-		if err := report.WriteAll(dir, r.summary.Result(), report.Clock{}, info); err != nil {
+		if err := report.WriteSummary(dir, r.summary, report.Clock{}, info); err != nil {
 			r.csv.Close()
 			r.jsonl.Close()
 			return nil, fmt.Errorf("results: %w", err)
@@ -154,7 +155,7 @@ func (r *Results) Finish(c report.Clock) error {
 		r.Info.End = time.Now()
 		r.Info.Clock = c
 	}
-	if werr := report.WriteAll(r.Dir, r.summary.Result(), c, r.Info); werr != nil {
+	if werr := report.WriteSummary(r.Dir, r.summary, c, r.Info); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	if r.plotter != nil {
