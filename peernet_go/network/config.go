@@ -200,6 +200,22 @@ func (c *Config) Device(name string) (Device, error) {
 	return Device{}, fmt.Errorf("device %q is not in the network config (devices: %s)", name, strings.Join(known, ", "))
 }
 
+// WithEdges returns a copy of c with a device for each of names that c
+// lacks, on host, after c's own devices: the indexes, and so the ports, of
+// c's devices stay what they were. A fleet of edges run from one machine
+// uses it to give each its own name.
+func (c *Config) WithEdges(host string, names ...string) *Config {
+	n := *c
+	n.Devices = append([]Device(nil), c.Devices...)
+	for _, name := range names {
+		if _, err := n.Device(name); err == nil {
+			continue
+		}
+		n.Devices = append(n.Devices, Device{Name: name, Host: host, Index: len(n.Devices)})
+	}
+	return &n
+}
+
 // Port returns the port device d listens on: start_port + its index. Each
 // device has its own port, so two devices on one host never collide.
 func (c *Config) Port(d Device) int { return c.StartPort + d.Index }
