@@ -1,8 +1,6 @@
 package vision
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -57,12 +55,15 @@ func (p *Pipeline) checkSize(format string, w, h int) error {
 	return nil
 }
 
+// decodeJPEG decodes a JPEG with the standard library, after checking the
+// size in its header against max_pixels.
 func (p *Pipeline) decodeJPEG(data []byte) (image.Image, error) {
-	w, h, err := JPEGSize(data)
+	p.rd.Reset(data)
+	c, err := jpeg.DecodeConfig(&p.rd)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("vision: decode jpeg: %w", err)
 	}
-	if err := p.checkSize("jpeg", w, h); err != nil {
+	if err := p.checkSize("jpeg", c.Width, c.Height); err != nil {
 		return nil, err
 	}
 	p.rd.Reset(data)
@@ -73,12 +74,15 @@ func (p *Pipeline) decodeJPEG(data []byte) (image.Image, error) {
 	return img, nil
 }
 
+// decodePNG decodes a PNG with the standard library, after checking the
+// size in its header against max_pixels.
 func (p *Pipeline) decodePNG(data []byte) (image.Image, error) {
-	w, h, err := PNGSize(data)
+	p.rd.Reset(data)
+	c, err := png.DecodeConfig(&p.rd)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("vision: decode png: %w", err)
 	}
-	if err := p.checkSize("png", w, h); err != nil {
+	if err := p.checkSize("png", c.Width, c.Height); err != nil {
 		return nil, err
 	}
 	p.rd.Reset(data)
@@ -150,62 +154,4 @@ func (p *Pipeline) raw(format string, w, h, step int, data []byte) (image.Image,
 	}
 	p.rgba = image.RGBA{Pix: out, Stride: w * 4, Rect: rect}
 	return &p.rgba, nil
-}
-
-// JPEGSize returns the width and height in a JPEG's frame header without
-// decoding the image.
-func JPEGSize(b []byte) (w, h int, err error) {
-	if !bytes.HasPrefix(b, jpegMagic) {
-		return 0, 0, errors.New("vision: not a JPEG (no SOI marker)")
-	}
-	i := 2
-	for i+2 <= len(b) {
-		if b[i] != 0xff {
-			return 0, 0, fmt.Errorf("vision: jpeg: bad marker at offset %d", i)
-		}
-		m := b[i+1]
-		if m == 0xff { // fill byte
-			i++
-			continue
-		}
-		i += 2
-		if m == 0x01 || (m >= 0xd0 && m <= 0xd8) { // markers without a segment
-			continue
-		}
-		if m == 0xd9 || m == 0xda {
-			return 0, 0, errors.New("vision: jpeg: no frame header before the scan")
-		}
-		if i+2 > len(b) {
-			break
-		}
-		l := int(b[i])<<8 | int(b[i+1])
-		if l < 2 {
-			return 0, 0, fmt.Errorf("vision: jpeg: bad segment length %d at offset %d", l, i)
-		}
-		if m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc {
-			if l < 7 || i+7 > len(b) {
-				break
-			}
-			return int(b[i+5])<<8 | int(b[i+6]), int(b[i+3])<<8 | int(b[i+4]), nil
-		}
-		i += l
-	}
-	return 0, 0, errors.New("vision: jpeg: truncated before the frame header")
-}
-
-// PNGSize returns the width and height in a PNG's IHDR chunk without
-// decoding the image.
-func PNGSize(b []byte) (w, h int, err error) {
-	if !bytes.HasPrefix(b, pngMagic) {
-		return 0, 0, errors.New("vision: not a PNG (bad signature)")
-	}
-	if len(b) < 24 || string(b[12:16]) != "IHDR" {
-		return 0, 0, errors.New("vision: png: missing IHDR chunk")
-	}
-	be := func(s []byte) int64 { return int64(s[0])<<24 | int64(s[1])<<16 | int64(s[2])<<8 | int64(s[3]) }
-	w64, h64 := be(b[16:20]), be(b[20:24])
-	if w64 > 1<<24 || h64 > 1<<24 {
-		return 0, 0, fmt.Errorf("vision: png: implausible size %dx%d", w64, h64)
-	}
-	return int(w64), int(h64), nil
 }
