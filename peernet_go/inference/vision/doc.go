@@ -6,9 +6,11 @@
 // A [Pipeline] decodes a sample (JPEG, PNG, raw "rgb8:WxH"/"bgr8:WxH"/
 // "mono8:WxH", or a CDR-serialised sensor_msgs/msg/Image or
 // sensor_msgs/msg/CompressedImage, read with package cdr without copying
-// the pixels), resizes it with golang.org/x/image/draw, converts the layout
-// (NCHW or NHWC) and colour order, and normalises the pixels into a float32
-// tensor that it owns and reuses on every call:
+// the pixels), then resizes it, converts the layout (NCHW or NHWC) and
+// colour order and normalises the pixels into a float32 tensor in one
+// fixed-point pass over the decoded pixels, reading raw and ROS images
+// where they lie. The tensor is the pipeline's own and reused on every
+// call:
 //
 //	p, err := vision.NewPipeline(vision.Config{Width: 128, Height: 128, Layout: vision.NHWC,
 //		Scale: 1.0 / 127.5, Mean: []float32{1}})
