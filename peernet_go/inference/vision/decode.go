@@ -55,13 +55,32 @@ func (p *Pipeline) checkSize(format string, w, h int) error {
 	return nil
 }
 
-// decodeJPEG decodes a JPEG with the standard library.
+// decodeJPEG decodes a JPEG with libjpeg-turbo (see turboJPEG) or, in a
+// binary built without cgo and for every JPEG libjpeg-turbo does not
+// decode cleanly, with the standard library.
 func (p *Pipeline) decodeJPEG(data []byte) error {
+	if done, err := p.turboJPEG(data); done || err != nil {
+		return err
+	}
 	img, err := p.stdJPEG(data)
 	if err != nil {
 		return err
 	}
 	return p.imageFrame(img)
+}
+
+// dctScale returns the largest of 8, 4 and 2 by which a w×h JPEG can be
+// shrunk while decoding and still be at least tw×th, or 1. Decoding at
+// 1/scale in the DCT domain (as OpenCV's IMREAD_REDUCED_* and PIL's draft
+// mode do) costs less than decoding in full and averages each scale×scale
+// block, leaving the resize less to do.
+func dctScale(w, h, tw, th int) int {
+	for _, s := range [...]int{8, 4, 2} {
+		if tw*s <= w && th*s <= h {
+			return s
+		}
+	}
+	return 1
 }
 
 // stdJPEG decodes a JPEG with the standard library, after checking the size

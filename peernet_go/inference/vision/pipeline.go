@@ -229,8 +229,9 @@ func (g *Geometry) ToSource(x, y float32) (float32, float32) {
 
 // Pipeline turns samples into an input tensor. It owns the tensor and every
 // intermediate buffer and reuses them: once it has seen a sample of a given
-// size, reading a raw or ROS image and resizing it allocates nothing. JPEG
-// and PNG samples are decoded by the standard library, which allocates the
+// size, decoding a JPEG with libjpeg-turbo or reading a raw or ROS image,
+// and resizing it, allocates nothing. PNG samples, and the JPEG samples the
+// standard library decodes (see the package documentation), allocate the
 // decoded image. A Pipeline is used by one goroutine at a time.
 type Pipeline struct {
 	cfg    Config
@@ -246,6 +247,7 @@ type Pipeline struct {
 	dec   cdr.Decoder         // reused for every ROS sample
 	rosIm cdr.Image           // the last sensor_msgs/msg/Image, Data cleared
 	rosCI cdr.CompressedImage // the last CompressedImage, Data cleared
+	tj    *turboDecoder       // libjpeg-turbo, made on the first JPEG
 }
 
 // NewPipeline returns a Pipeline for cfg, after cfg.Initialize.
