@@ -49,7 +49,11 @@ func (p *Pipeline) turboJPEG(data []byte) (bool, error) {
 		return false, nil
 	}
 	src, size := (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data))
-	if C.tjDecompressHeader3(d.handle, src, size, &d.width, &d.height, &d.subsampling, &d.colorspace) != 0 {
+	// A stream that ends before the frame header reads as tables only: the
+	// call succeeds and leaves the size alone.
+	d.width, d.height = 0, 0
+	if C.tjDecompressHeader3(d.handle, src, size, &d.width, &d.height, &d.subsampling, &d.colorspace) != 0 ||
+		d.width <= 0 || d.height <= 0 {
 		return false, nil
 	}
 	w, h := int(d.width), int(d.height)
@@ -91,9 +95,4 @@ func newTurboDecoder() *turboDecoder {
 	d := &turboDecoder{handle: h}
 	runtime.AddCleanup(d, func(h C.tjhandle) { C.tjDestroy(h) }, h)
 	return d
-}
-
-// decodedByTurbo reports whether libjpeg-turbo decoded the current frame.
-func (p *Pipeline) decodedByTurbo() bool {
-	return p.tj != nil && len(p.frame.pix) > 0 && len(p.tj.buf) > 0 && &p.frame.pix[0] == &p.tj.buf[0]
 }
