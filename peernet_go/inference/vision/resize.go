@@ -49,7 +49,8 @@ const (
 
 // taps says how one axis is resampled: output i is the sum over k < n of
 // w[i*n+k] × source sample start[i]+k. Every output has n taps (padded with
-// zero weights), and start[i]+n never exceeds the source length.
+// zero weights), start never decreases, and start[i]+n never exceeds the
+// source length.
 type taps struct {
 	n     int
 	start []int32
@@ -122,16 +123,24 @@ func (t *taps) make(k tapsKey, wf []float64) []float64 {
 		}
 		spans[i] = span{a, b, off}
 	}
+	// Starts never decrease (the vertical pass relies on it), though
+	// trimming can make a span begin before the one above it: each start
+	// is the least first sample of its own span and all those after it.
+	t.start = resize32(t.start, dst)
+	first := src
+	for i := dst - 1; i >= 0; i-- {
+		first = min(first, spans[i].a)
+		t.start[i] = int32(first)
+	}
 	n := 1
-	for _, s := range spans {
-		n = max(n, s.b-s.a)
+	for i, s := range spans {
+		n = max(n, s.b-int(t.start[i]))
 	}
 	t.n = n
-	t.start = resize32(t.start, dst)
 	t.w = resize32(t.w, dst*n)
 	clear(t.w)
 	for i, s := range spans {
-		start := min(s.a, src-n)
+		start := min(int(t.start[i]), src-n)
 		t.start[i] = int32(start)
 		quantize(t.w[i*n+s.a-start:i*n+s.b-start], wf[s.off:s.off+s.b-s.a])
 	}
