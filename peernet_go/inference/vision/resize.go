@@ -1,8 +1,6 @@
 package vision
 
-import (
-	"math"
-)
+import "math"
 
 // frame is a decoded image ready to resize: interleaved 8-bit pixels, one
 // or three channels used, and the size of the image they came from.
@@ -38,7 +36,10 @@ const (
 
 // Fixed-point scales. Weights sum to 1<<weightBits. A horizontal pass
 // keeps midBits fractional bits of each value; the vertical pass ends with
-// outBits, so that 255<<outBits is a full-scale sample.
+// outBits, so that 255<<outBits is a full-scale sample. Horizontal values
+// are at most 255<<midBits (a little more with Catmull-Rom's overshoot,
+// whose weights' magnitudes sum to less than 1.2), so every sum fits in an
+// int32.
 const (
 	weightBits = 14
 	midBits    = 7
@@ -65,10 +66,11 @@ type tapsKey struct {
 	scale         int
 }
 
-// makeTaps fills t for resampling src source samples, of which the first
-// ext/scale (ext ≤ src×scale) are covered by dst output samples, with
-// filter f. Output i's centre lies at source coordinate (i+0.5)×ext/scale/dst,
-// pixel centres being at half-integers.
+// make fills t for resampling k.src source samples, of which the first
+// k.ext/k.scale (at most k.src) are covered by k.dst output samples, with
+// filter k.f. Output i's centre lies at source coordinate
+// (i+0.5)×ext/scale/dst, source sample j's at j+0.5. wf is scratch space,
+// returned grown for the next call.
 func (t *taps) make(k tapsKey, wf []float64) []float64 {
 	src, dst := k.src, k.dst
 	extent := float64(k.ext) / float64(k.scale)

@@ -24,9 +24,9 @@ type turboDecoder struct {
 	refused                 bool // tjInitDecompress failed: always use the standard library
 }
 
-// turboFlags: stop at the first warning (corrupt or truncated data goes to
-// the standard library, which decides), and refuse progressive JPEGs with
-// more than 500 scans, which could otherwise take minutes to decode.
+// turboFlags: stop at the first warning, and stop at a progressive JPEG's
+// 501st scan (libjpeg-turbo's guard against scans crafted to take minutes).
+// Either way the JPEG goes to the standard library, which decides.
 const turboFlags = C.TJFLAG_STOPONWARNING | C.TJFLAG_LIMITSCANS
 
 // turboJPEG decodes a JPEG with libjpeg-turbo into p.frame, at 1/2, 1/4 or
