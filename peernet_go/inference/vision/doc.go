@@ -26,14 +26,14 @@
 // 1/8 of the image in both directions, the decoder shrinks by that factor
 // in the DCT domain, as OpenCV's IMREAD_REDUCED_* and PIL's draft mode do,
 // and the resize does the rest. Greyscale and progressive JPEGs are
-// decoded this way too. Everything else falls back
-// to the standard library's image/jpeg, which also decodes every JPEG in
-// binaries built without cgo (CGO_ENABLED=0): CMYK and YCCK JPEGs, and any
-// JPEG libjpeg-turbo reports an error or even a warning for, such as
-// corrupt or truncated data, so that what image/jpeg accepts is still
-// accepted and what it rejects is rejected with its error. Either way, the
-// size in the header is checked against Config.MaxPixels before anything
-// is allocated.
+// decoded this way too. Everything else falls back to the standard
+// library's image/jpeg: CMYK and YCCK JPEGs, and any JPEG for which
+// libjpeg-turbo reports an error or even a warning, such as corrupt or
+// truncated data, so that what image/jpeg accepts is still accepted and
+// what it rejects is rejected with its error. Binaries built without cgo
+// (CGO_ENABLED=0) decode every JPEG with image/jpeg, at full size. Either
+// way, the size in the header is checked against Config.MaxPixels before
+// anything is allocated.
 //
 // Decoders turn output tensors into results that encode as compact JSON:
 // [Classifier] (top-k labels), [SSDDecoder] (anchor-based detectors such as
