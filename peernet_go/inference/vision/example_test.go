@@ -2,6 +2,8 @@ package vision_test
 
 import (
 	"fmt"
+	"os"
+	"slices"
 
 	"github.com/peernet/peernet_go/peernet_go/inference/vision"
 	"github.com/peernet/peernet_go/peernet_go/media"
@@ -52,4 +54,32 @@ func ExampleSSDDecoder() {
 	fmt.Println(string(vision.AppendBoxesJSON(nil, found)))
 	// Output:
 	// {"boxes":[{"score":0.9,"x0":0.5,"y0":0,"x1":1,"y1":0.5}]}
+}
+
+// A camera JPEG becomes BlazeFace's input, 128×128 NHWC RGB in [-1, 1].
+// With cgo, libjpeg-turbo decodes the 256×256 image at half size, and the
+// resize does the rest.
+func ExamplePipeline_jpeg() {
+	jpg, err := os.ReadFile("testdata/astronaut.jpg")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := vision.NewPipeline(vision.Config{Width: 128, Height: 128, Layout: vision.NHWC,
+		Scale: 1 / 127.5, Mean: []float32{1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	g, err := p.Run(jpg, media.JPEG)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	lo, hi := slices.Min(p.Tensor()), slices.Max(p.Tensor())
+	fmt.Println(p.Shape(), "from", g.Width, "x", g.Height)
+	fmt.Println(lo >= -1 && hi <= 1)
+	// Output:
+	// [1 128 128 3] from 256 x 256
+	// true
 }

@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
-	"image/png"
+	"image/draw"
 	"strings"
 
-	"golang.org/x/image/draw"
-
 	"github.com/peernet/peernet_go/peernet_go/cdr"
-	"github.com/peernet/peernet_go/peernet_go/media"
 )
 
 // Layout is the order of a tensor's dimensions.
@@ -51,7 +47,9 @@ const (
 	Letterbox Resize = "letterbox"
 )
 
-// Interpolation names a resampling filter of golang.org/x/image/draw.
+// Interpolation names a resampling filter. Pixel centres are aligned:
+// input pixel i of n across a source of size s samples the source at
+// (i+0.5)×s/n, source pixel j being centred at j+0.5.
 type Interpolation string
 
 // Interpolations, fastest first.
@@ -61,9 +59,14 @@ const (
 	// ApproxBiLinear blends the 2×2 nearest source pixels (fast, aliases
 	// when shrinking a lot).
 	ApproxBiLinear Interpolation = "approx-bilinear"
-	// BiLinear is the tent filter, widened when shrinking (the default).
+	// BiLinear blends the 2×2 nearest source pixels when enlarging or
+	// shrinking by up to 2× along an axis, and beyond averages the source
+	// pixels each input pixel covers, weighted by the area they share (as
+	// OpenCV's INTER_AREA), so that shrinking does not alias. The two
+	// agree at exactly 2×. It is the default.
 	BiLinear Interpolation = "bilinear"
-	// CatmullRom is the Catmull-Rom cubic filter (sharpest, slowest).
+	// CatmullRom is the Catmull-Rom cubic filter, widened when shrinking
+	// (sharpest, slowest).
 	CatmullRom Interpolation = "catmull-rom"
 )
 
@@ -225,29 +228,26 @@ func (g *Geometry) ToSource(x, y float32) (float32, float32) {
 }
 
 // Pipeline turns samples into an input tensor. It owns the tensor and every
-// intermediate buffer and reuses them, so Run allocates no large buffer
-// except what the JPEG and PNG decoders of the standard library allocate for
-// the decoded image. A Pipeline is used by one goroutine at a time.
+// intermediate buffer and reuses them: once it has seen a sample of a given
+// size, decoding a JPEG with libjpeg-turbo or reading a raw or ROS image,
+// and resizing it, allocates nothing. PNG samples, and the JPEG samples the
+// standard library decodes (see the package documentation), allocate the
+// decoded image. A Pipeline is used by one goroutine at a time.
 type Pipeline struct {
 	cfg    Config
 	ch     int
 	tensor []float32
-	lut    [3][256]float32
-	first  int // index of the pixel byte (R=0, B=2) feeding tensor channel 0
+	out    out
+	rs     resampler
 
-	dst   *image.RGBA // the resized image, Width × Height
-	conv  []byte      // conversion buffer for packed RGB/BGR/BGRA sources
-	rgba  image.RGBA  // header over conv or over an rgba8 sample
-	gray  image.Gray  // header over a mono8 sample
-	rd    bytes.Reader
+	frame frame               // the decoded sample
+	conv  []byte              // RGBA conversion buffer for other image types
+	rgba  image.RGBA          // header over conv
+	rd    bytes.Reader        // over the sample, for the standard decoders
 	dec   cdr.Decoder         // reused for every ROS sample
 	rosIm cdr.Image           // the last sensor_msgs/msg/Image, Data cleared
 	rosCI cdr.CompressedImage // the last CompressedImage, Data cleared
-
-	interp    draw.Interpolator
-	kernel    *draw.Kernel
-	scaler    draw.Scaler
-	scalerKey [4]int
+	tj    *turboDecoder       // libjpeg-turbo, made on the first JPEG
 }
 
 // NewPipeline returns a Pipeline for cfg, after cfg.Initialize.
@@ -257,24 +257,21 @@ func NewPipeline(cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, ch: cfg.Channels()}
 	p.tensor = make([]float32, cfg.Width*cfg.Height*p.ch)
-	p.dst = image.NewRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
+	p.out = out{t: p.tensor, w: cfg.Width, h: cfg.Height, ch: p.ch, nhwc: cfg.Layout == NHWC, bgr: cfg.Color == BGR}
+	// value = (pixel*Scale - Mean) / Std, with pixel = sample / 2^outBits.
 	for c := 0; c < p.ch; c++ {
-		for v := 0; v < 256; v++ {
-			p.lut[c][v] = (float32(v)*cfg.Scale - cfg.Mean[c]) / cfg.Std[c]
-		}
-	}
-	if cfg.Color == BGR {
-		p.first = 2
+		p.out.mul[c] = cfg.Scale / cfg.Std[c] / (1 << outBits)
+		p.out.add[c] = -cfg.Mean[c] / cfg.Std[c]
 	}
 	switch cfg.Interpolation {
 	case Nearest:
-		p.interp = draw.NearestNeighbor
+		p.rs.f = filterNearest
 	case ApproxBiLinear:
-		p.interp = draw.ApproxBiLinear
+		p.rs.f = filterLinear
 	case BiLinear:
-		p.kernel = draw.BiLinear
+		p.rs.f = filterBilinear
 	case CatmullRom:
-		p.kernel = draw.CatmullRom
+		p.rs.f = filterCubic
 	}
 	return p, nil
 }
@@ -299,303 +296,70 @@ func (p *Pipeline) Shape() []int64 {
 // Run decodes one sample of the given encoding (see package media) into the
 // tensor and returns where the source image landed in it.
 func (p *Pipeline) Run(data []byte, encoding string) (Geometry, error) {
-	src, err := p.source(data, encoding)
-	if err != nil {
+	if err := p.source(data, encoding); err != nil {
 		return Geometry{}, err
 	}
-	return p.Image(src)
+	return p.resize(&p.frame), nil
 }
 
 // Image resizes and normalises an already decoded image into the tensor.
+// *image.RGBA and *image.Gray images are read where they lie; other types
+// are first converted to RGBA in a buffer the pipeline reuses.
 func (p *Pipeline) Image(src image.Image) (Geometry, error) {
-	sb := src.Bounds()
-	sw, sh := sb.Dx(), sb.Dy()
-	if sw <= 0 || sh <= 0 {
-		return Geometry{}, errors.New("vision: empty image")
+	if err := p.imageFrame(src); err != nil {
+		return Geometry{}, err
 	}
-	W, H := p.cfg.Width, p.cfg.Height
-	r := p.dst.Rect
-	g := Geometry{Width: sw, Height: sh, ScaleX: 1, ScaleY: 1}
-	if p.cfg.Resize == Letterbox {
-		s := min(float64(W)/float64(sw), float64(H)/float64(sh))
-		nw := max(1, min(W, int(float64(sw)*s+0.5)))
-		nh := max(1, min(H, int(float64(sh)*s+0.5)))
-		x0, y0 := (W-nw)/2, (H-nh)/2
-		r = image.Rect(x0, y0, x0+nw, y0+nh)
-		if r != p.dst.Rect {
-			clear(p.dst.Pix)
-			for i := 3; i < len(p.dst.Pix); i += 4 {
-				p.dst.Pix[i] = 0xff
-			}
-		}
-		g.OffsetX, g.OffsetY = float32(x0)/float32(W), float32(y0)/float32(H)
-		g.ScaleX, g.ScaleY = float32(nw)/float32(W), float32(nh)/float32(H)
-	}
-	switch {
-	case sw == r.Dx() && sh == r.Dy():
-		draw.Draw(p.dst, r, src, sb.Min, draw.Src)
-	case p.kernel != nil:
-		// The kernel scalers convert a YCbCr (JPEG) source to RGB once per
-		// filter tap; converting the whole image first is several times
-		// faster.
-		if _, ok := src.(*image.RGBA); !ok {
-			src = p.toRGBA(src)
-			sb = src.Bounds()
-		}
-		key := [4]int{r.Dx(), r.Dy(), sw, sh}
-		if p.scaler == nil || p.scalerKey != key {
-			p.scaler = p.kernel.NewScaler(key[0], key[1], key[2], key[3])
-			p.scalerKey = key
-		}
-		p.scaler.Scale(p.dst, r, src, sb, draw.Src, nil)
-	default:
-		p.interp.Scale(p.dst, r, src, sb, draw.Src, nil)
-	}
-	p.fill()
-	return g, nil
+	return p.resize(&p.frame), nil
 }
 
-// toRGBA converts src into the pipeline's reused conversion buffer.
-func (p *Pipeline) toRGBA(src image.Image) *image.RGBA {
+// imageFrame makes p.frame a view of src, converting it to RGBA unless it
+// is RGBA or Gray already.
+func (p *Pipeline) imageFrame(src image.Image) error {
 	b := src.Bounds()
-	n := b.Dx() * b.Dy() * 4
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 {
+		return errors.New("vision: empty image")
+	}
+	switch m := src.(type) {
+	case *image.RGBA:
+		p.frame.setPacked(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], w, h, m.Stride, 4, false)
+		return nil
+	case *image.Gray:
+		p.frame.setPacked(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], w, h, m.Stride, 1, false)
+		return nil
+	}
+	n := w * h * 4
 	if cap(p.conv) < n {
 		p.conv = make([]byte, n)
 	}
-	p.rgba = image.RGBA{Pix: p.conv[:n], Stride: b.Dx() * 4, Rect: b}
+	p.rgba = image.RGBA{Pix: p.conv[:n], Stride: w * 4, Rect: b}
 	draw.Draw(&p.rgba, b, src, b.Min, draw.Src)
-	return &p.rgba
-}
-
-// fill converts the resized RGBA image into the tensor.
-func (p *Pipeline) fill() {
-	pix := p.dst.Pix
-	n := p.cfg.Width * p.cfg.Height
-	t := p.tensor[:n*p.ch]
-	pix = pix[:n*4]
-	if p.ch == 1 {
-		lut := &p.lut[0]
-		for i := 0; i < n; i++ {
-			s := pix[i*4 : i*4+3 : i*4+3]
-			y := (19595*uint32(s[0]) + 38470*uint32(s[1]) + 7471*uint32(s[2]) + 1<<15) >> 16
-			t[i] = lut[uint8(y)]
-		}
-		return
-	}
-	l0, l1, l2 := &p.lut[0], &p.lut[1], &p.lut[2]
-	c0, c2 := p.first, 2-p.first
-	if p.cfg.Layout == NHWC {
-		for i := 0; i < n; i++ {
-			s := pix[i*4 : i*4+3 : i*4+3]
-			d := t[i*3 : i*3+3 : i*3+3]
-			d[0] = l0[s[c0]]
-			d[1] = l1[s[1]]
-			d[2] = l2[s[c2]]
-		}
-		return
-	}
-	t0, t1, t2 := t[:n], t[n:2*n], t[2*n:3*n]
-	for i := 0; i < n; i++ {
-		s := pix[i*4 : i*4+3 : i*4+3]
-		t0[i] = l0[s[c0]]
-		t1[i] = l1[s[1]]
-		t2[i] = l2[s[c2]]
-	}
-}
-
-// source decodes a sample into an image, reusing the pipeline's buffers
-// where the format allows.
-func (p *Pipeline) source(data []byte, enc string) (image.Image, error) {
-	switch enc {
-	case media.JPEG:
-		return p.decodeJPEG(data)
-	case media.PNG:
-		return p.decodePNG(data)
-	}
-	if t, ok := media.ROSType(enc); ok {
-		switch t {
-		case cdr.TypeImage:
-			return p.rosImage(data)
-		case cdr.TypeCompressedImage:
-			return p.rosCompressedImage(data)
-		}
-		return nil, fmt.Errorf("vision: unsupported ROS message %s (want %s or %s)", t, cdr.TypeImage, cdr.TypeCompressedImage)
-	}
-	if strings.Contains(enc, ":") {
-		ri, err := media.ParseRawImage(enc)
-		if err != nil {
-			return nil, fmt.Errorf("vision: %w", err)
-		}
-		return p.raw(ri.Format, ri.Width, ri.Height, ri.Width*ri.Channels(), data)
-	}
-	return nil, fmt.Errorf("vision: unsupported sample encoding %q (want jpeg, png, rgb8:WxH, bgr8:WxH, mono8:WxH, %s or %s)",
-		enc, media.ROS(cdr.TypeImage), media.ROS(cdr.TypeCompressedImage))
-}
-
-var (
-	jpegMagic = []byte{0xff, 0xd8}
-	pngMagic  = []byte("\x89PNG\r\n\x1a\n")
-)
-
-func (p *Pipeline) checkSize(format string, w, h int) error {
-	if w <= 0 || h <= 0 {
-		return fmt.Errorf("vision: %s image has size %dx%d", format, w, h)
-	}
-	if int64(w)*int64(h) > int64(p.cfg.MaxPixels) {
-		return fmt.Errorf("vision: %s image of %dx%d exceeds max_pixels %d", format, w, h, p.cfg.MaxPixels)
-	}
+	p.frame.setPacked(p.rgba.Pix, w, h, p.rgba.Stride, 4, false)
 	return nil
 }
 
-func (p *Pipeline) decodeJPEG(data []byte) (image.Image, error) {
-	w, h, err := JPEGSize(data)
-	if err != nil {
-		return nil, err
+// place returns the rectangle of the input that a sw×sh source image fills
+// and the matching Geometry.
+func (p *Pipeline) place(sw, sh int) (image.Rectangle, Geometry) {
+	W, H := p.cfg.Width, p.cfg.Height
+	g := Geometry{Width: sw, Height: sh, ScaleX: 1, ScaleY: 1}
+	if p.cfg.Resize != Letterbox {
+		return image.Rect(0, 0, W, H), g
 	}
-	if err := p.checkSize("jpeg", w, h); err != nil {
-		return nil, err
-	}
-	p.rd.Reset(data)
-	img, err := jpeg.Decode(&p.rd)
-	if err != nil {
-		return nil, fmt.Errorf("vision: decode jpeg: %w", err)
-	}
-	return img, nil
+	s := min(float64(W)/float64(sw), float64(H)/float64(sh))
+	nw := max(1, min(W, int(float64(sw)*s+0.5)))
+	nh := max(1, min(H, int(float64(sh)*s+0.5)))
+	x0, y0 := (W-nw)/2, (H-nh)/2
+	g.OffsetX, g.OffsetY = float32(x0)/float32(W), float32(y0)/float32(H)
+	g.ScaleX, g.ScaleY = float32(nw)/float32(W), float32(nh)/float32(H)
+	return image.Rect(x0, y0, x0+nw, y0+nh), g
 }
 
-func (p *Pipeline) decodePNG(data []byte) (image.Image, error) {
-	w, h, err := PNGSize(data)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.checkSize("png", w, h); err != nil {
-		return nil, err
-	}
-	p.rd.Reset(data)
-	img, err := png.Decode(&p.rd)
-	if err != nil {
-		return nil, fmt.Errorf("vision: decode png: %w", err)
-	}
-	return img, nil
-}
-
-// raw wraps or converts a tightly or step-packed 8-bit image. Supported
-// formats are the sensor_msgs/Image encodings rgb8, bgr8, mono8, rgba8 and
-// bgra8.
-func (p *Pipeline) raw(format string, w, h, step int, data []byte) (image.Image, error) {
-	var bpp int
-	switch format {
-	case media.RGB8, media.BGR8:
-		bpp = 3
-	case media.Mono8:
-		bpp = 1
-	case "rgba8", "bgra8":
-		bpp = 4
-	default:
-		return nil, fmt.Errorf("vision: unsupported pixel format %q (want rgb8, bgr8, mono8, rgba8 or bgra8)", format)
-	}
-	if err := p.checkSize(format, w, h); err != nil {
-		return nil, err
-	}
-	if step < w*bpp {
-		return nil, fmt.Errorf("vision: %s %dx%d: row step %d is shorter than a row (%d bytes)", format, w, h, step, w*bpp)
-	}
-	need := int64(step)*int64(h-1) + int64(w*bpp)
-	if int64(len(data)) < need {
-		return nil, fmt.Errorf("vision: %s %dx%d: have %d bytes, want %d", format, w, h, len(data), need)
-	}
-	rect := image.Rect(0, 0, w, h)
-	switch format {
-	case media.Mono8:
-		p.gray = image.Gray{Pix: data[:need], Stride: step, Rect: rect}
-		return &p.gray, nil
-	case "rgba8":
-		p.rgba = image.RGBA{Pix: data[:need], Stride: step, Rect: rect}
-		return &p.rgba, nil
-	}
-	if cap(p.conv) < w*h*4 {
-		p.conv = make([]byte, w*h*4)
-	}
-	out := p.conv[:w*h*4]
-	for y := 0; y < h; y++ {
-		row := data[y*step : y*step+w*bpp]
-		o := out[y*w*4 : (y+1)*w*4]
-		switch format {
-		case media.RGB8:
-			for x := 0; x < w; x++ {
-				s, d := row[x*3:x*3+3:x*3+3], o[x*4:x*4+4:x*4+4]
-				d[0], d[1], d[2], d[3] = s[0], s[1], s[2], 0xff
-			}
-		case media.BGR8:
-			for x := 0; x < w; x++ {
-				s, d := row[x*3:x*3+3:x*3+3], o[x*4:x*4+4:x*4+4]
-				d[0], d[1], d[2], d[3] = s[2], s[1], s[0], 0xff
-			}
-		default: // bgra8
-			for x := 0; x < w; x++ {
-				s, d := row[x*4:x*4+4:x*4+4], o[x*4:x*4+4:x*4+4]
-				d[0], d[1], d[2], d[3] = s[2], s[1], s[0], s[3]
-			}
-		}
-	}
-	p.rgba = image.RGBA{Pix: out, Stride: w * 4, Rect: rect}
-	return &p.rgba, nil
-}
-
-// JPEGSize returns the width and height in a JPEG's frame header without
-// decoding the image.
-func JPEGSize(b []byte) (w, h int, err error) {
-	if !bytes.HasPrefix(b, jpegMagic) {
-		return 0, 0, errors.New("vision: not a JPEG (no SOI marker)")
-	}
-	i := 2
-	for i+2 <= len(b) {
-		if b[i] != 0xff {
-			return 0, 0, fmt.Errorf("vision: jpeg: bad marker at offset %d", i)
-		}
-		m := b[i+1]
-		if m == 0xff { // fill byte
-			i++
-			continue
-		}
-		i += 2
-		if m == 0x01 || (m >= 0xd0 && m <= 0xd8) { // markers without a segment
-			continue
-		}
-		if m == 0xd9 || m == 0xda {
-			return 0, 0, errors.New("vision: jpeg: no frame header before the scan")
-		}
-		if i+2 > len(b) {
-			break
-		}
-		l := int(b[i])<<8 | int(b[i+1])
-		if l < 2 {
-			return 0, 0, fmt.Errorf("vision: jpeg: bad segment length %d at offset %d", l, i)
-		}
-		if m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc {
-			if l < 7 || i+7 > len(b) {
-				break
-			}
-			return int(b[i+5])<<8 | int(b[i+6]), int(b[i+3])<<8 | int(b[i+4]), nil
-		}
-		i += l
-	}
-	return 0, 0, errors.New("vision: jpeg: truncated before the frame header")
-}
-
-// PNGSize returns the width and height in a PNG's IHDR chunk without
-// decoding the image.
-func PNGSize(b []byte) (w, h int, err error) {
-	if !bytes.HasPrefix(b, pngMagic) {
-		return 0, 0, errors.New("vision: not a PNG (bad signature)")
-	}
-	if len(b) < 24 || string(b[12:16]) != "IHDR" {
-		return 0, 0, errors.New("vision: png: missing IHDR chunk")
-	}
-	be := func(s []byte) int64 { return int64(s[0])<<24 | int64(s[1])<<16 | int64(s[2])<<8 | int64(s[3]) }
-	w64, h64 := be(b[16:20]), be(b[20:24])
-	if w64 > 1<<24 || h64 > 1<<24 {
-		return 0, 0, fmt.Errorf("vision: png: implausible size %dx%d", w64, h64)
-	}
-	return int(w64), int(h64), nil
+// resize resamples f into the tensor.
+func (p *Pipeline) resize(f *frame) Geometry {
+	r, g := p.place(f.srcW, f.srcH)
+	o := &p.out
+	o.x0, o.y0, o.dw, o.dh = r.Min.X, r.Min.Y, r.Dx(), r.Dy()
+	p.rs.resize(f, o)
+	return g
 }

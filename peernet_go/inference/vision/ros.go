@@ -3,26 +3,25 @@ package vision
 import (
 	"bytes"
 	"fmt"
-	"image"
 	"math"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 )
 
 // rosImage decodes a CDR-serialised sensor_msgs/msg/Image with package cdr
-// and wraps or converts its pixels as raw does. The decoder works on the
-// pipeline's own Decoder and message, and Image.Data aliases data, so the
-// only allocations are the message's two short strings (frame_id and
+// and reads its pixels where they lie, as raw does. The decoder works on
+// the pipeline's own Decoder and message, and Image.Data aliases data, so
+// the only allocations are the message's two short strings (frame_id and
 // encoding).
-func (p *Pipeline) rosImage(data []byte) (image.Image, error) {
+func (p *Pipeline) rosImage(data []byte) error {
 	m := &p.rosIm
 	if err := p.decodeROS(data, m); err != nil {
-		return nil, err
+		return err
 	}
 	pix := m.Data
 	m.Data = nil // p.rosIm does not keep the sample alive
 	if m.Width > math.MaxInt32 || m.Height > math.MaxInt32 || m.Step > math.MaxInt32 {
-		return nil, fmt.Errorf("vision: decode %s: implausible size %dx%d step %d", cdr.TypeImage, m.Width, m.Height, m.Step)
+		return fmt.Errorf("vision: decode %s: implausible size %dx%d step %d", cdr.TypeImage, m.Width, m.Height, m.Step)
 	}
 	return p.raw(m.Encoding, int(m.Width), int(m.Height), int(m.Step), pix)
 }
@@ -30,10 +29,11 @@ func (p *Pipeline) rosImage(data []byte) (image.Image, error) {
 // rosCompressedImage decodes a CDR-serialised
 // sensor_msgs/msg/CompressedImage and then its JPEG or PNG data, which it
 // recognises by its signature rather than by the free-form format field.
-func (p *Pipeline) rosCompressedImage(data []byte) (image.Image, error) {
+// The JPEG path is the same as for a plain JPEG sample.
+func (p *Pipeline) rosCompressedImage(data []byte) error {
 	m := &p.rosCI
 	if err := p.decodeROS(data, m); err != nil {
-		return nil, err
+		return err
 	}
 	enc := m.Data
 	m.Data = nil // p.rosCI does not keep the sample alive
@@ -43,7 +43,7 @@ func (p *Pipeline) rosCompressedImage(data []byte) (image.Image, error) {
 	case bytes.HasPrefix(enc, pngMagic):
 		return p.decodePNG(enc)
 	}
-	return nil, fmt.Errorf("vision: %s with format %q: data is neither JPEG nor PNG", cdr.TypeCompressedImage, m.Format)
+	return fmt.Errorf("vision: %s with format %q: data is neither JPEG nor PNG", cdr.TypeCompressedImage, m.Format)
 }
 
 // decodeROS decodes data into m. It does what cdr.Unmarshal does, but with
