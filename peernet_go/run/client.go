@@ -63,10 +63,13 @@ type ClientOptions struct {
 	Iterations int
 	// Rate is the sampling rate in Hz; 0 (the default) samples as fast as
 	// the loop allows. With a rate the schedule is the truth: iteration i
-	// is due at start + i/Rate; one that cannot start before the next is
-	// due is recorded as missed, and every replied iteration carries its
-	// latency from the schedule.
+	// is due at start + Phase + i/Rate; one that cannot start before the
+	// next is due is recorded as missed, and every replied iteration
+	// carries its latency from the schedule.
 	Rate float64
+	// Phase delays the schedule's first slot, so that edges of a fleet
+	// sampling at one rate are not all due at the same instant.
+	Phase time.Duration
 	// Timeout bounds each iteration's wait for its reply; a reply that does
 	// not arrive in time makes the iteration lost. It defaults to
 	// DefaultTimeout.
@@ -262,6 +265,9 @@ func (c *client) loop(ctx context.Context) error {
 		period = time.Duration(float64(time.Second) / c.Rate)
 	}
 	start := time.Now()
+	if period > 0 {
+		start = start.Add(c.Phase)
+	}
 	lastProbe := time.Now()
 	for i := 0; c.Iterations == 0 || i < c.Iterations; i++ {
 		if err := ctx.Err(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/run"
+	"github.com/peernet/peernet_go/peernet_go/sensor"
 )
 
 const clientUsage = `client --name NAME --network-config FILE [--sensor-type TYPE] [--iterations N] [--rate HZ] [options]
@@ -53,17 +54,7 @@ func clientCmd(args []string, stdout, stderr io.Writer) error {
 
 // runClient runs the client loop against cfg's server and writes the results.
 func (o *options) runClient(tr network.Transport, cfg *network.Config, role string, stdout, stderr io.Writer, fill func(*report.RunInfo)) error {
-	mode, err := clock.ParseMode(o.clockMode)
-	if err != nil {
-		return usageError{err}
-	}
-	if mode.Name == clock.ModeSameClock && role != "bench" {
-		return usagef("-clock same-clock: only for bench, whose two ends share one clock")
-	}
-	if err := o.check(true); err != nil {
-		return err
-	}
-	sopts, err := o.sensorOptions()
+	mode, sopts, err := o.prepareClient(role)
 	if err != nil {
 		return err
 	}
@@ -92,11 +83,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if fill != nil {
 		fill(&info)
 	}
-	var period time.Duration
-	if o.rate > 0 {
-		period = time.Duration(float64(time.Second) / o.rate)
-	}
-	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: period, Plots: o.generatePlots, Overwrite: o.overwrite})
+	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: o.period(), Plots: o.generatePlots, Overwrite: o.overwrite})
 	if errors.Is(err, run.ErrResultsExist) {
 		return usageError{err}
 	}
@@ -109,16 +96,9 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if bar != nil {
 		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
 	}
-	clk := o.clientClock
-	if clk == nil {
-		clk = clock.New(o.clockSkew)
-	}
-	result, runErr := run.Client(ctx, run.ClientOptions{
-		Conn: conn, Sensor: s, Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
-		Warmup: o.warmup, Clock: clk, ClockMode: mode, SameClockOffset: o.sameClockOffset,
-		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp, Connect: o.connect,
-		MaxErrors: o.maxErrors, MaxFrame: o.maxFrame, RecordOutputs: o.recordOutputs, Sinks: sinks,
-	})
+	copts := o.clientOptions(mode)
+	copts.Conn, copts.Sensor, copts.Sinks = conn, s, sinks
+	result, runErr := run.Client(ctx, copts)
 	conn.Close()
 	if bar != nil {
 		_ = bar.Finish()
@@ -127,16 +107,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if errors.Is(runErr, run.ErrNoServer) {
 		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
 	}
-	info.Interrupted = result.Interrupted || runErr != nil
-	if result.ServerHost != "" {
-		info.Hosts.Server = result.ServerHost
-		if result.ServerSyncState != "" {
-			if info.TimeSync == nil {
-				info.TimeSync = map[string]string{}
-			}
-			info.TimeSync[result.ServerHost+" (server)"] = result.ServerSyncState
-		}
-	}
+	finishInfo(&info, result, runErr)
 	rc := run.ReportClock(result.Clock, o.maxClockError)
 	rc.SyncState = info.TimeSync[info.Hosts.Client]
 	finErr := res.Finish(rc)
@@ -147,6 +118,61 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 		fmt.Fprintf(stdout, "results: %s\n", dir)
 	}
 	return errors.Join(runErr, finErr)
+}
+
+// prepareClient checks the client options of a run in role and returns its
+// clock mode and sensor options.
+func (o *options) prepareClient(role string) (clock.Mode, sensor.Options, error) {
+	mode, err := clock.ParseMode(o.clockMode)
+	if err != nil {
+		return clock.Mode{}, sensor.Options{}, usageError{err}
+	}
+	if mode.Name == clock.ModeSameClock && role != "bench" {
+		return clock.Mode{}, sensor.Options{}, usagef("-clock same-clock: only for bench, whose two ends share one clock")
+	}
+	if err := o.check(true); err != nil {
+		return clock.Mode{}, sensor.Options{}, err
+	}
+	sopts, err := o.sensorOptions()
+	return mode, sopts, err
+}
+
+// period returns the sampling period of -rate, or 0.
+func (o *options) period() time.Duration {
+	if o.rate > 0 {
+		return time.Duration(float64(time.Second) / o.rate)
+	}
+	return 0
+}
+
+// clientOptions returns the client loop's options from the flags; the
+// caller sets Conn, Sensor and Sinks.
+func (o *options) clientOptions(mode clock.Mode) run.ClientOptions {
+	clk := o.clientClock
+	if clk == nil {
+		clk = clock.New(o.clockSkew)
+	}
+	return run.ClientOptions{
+		Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
+		Warmup: o.warmup, Clock: clk, ClockMode: mode, SameClockOffset: o.sameClockOffset,
+		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp, Connect: o.connect,
+		MaxErrors: o.maxErrors, MaxFrame: o.maxFrame, RecordOutputs: o.recordOutputs,
+	}
+}
+
+// finishInfo records in run.yaml how a client run ended and what its server
+// said of itself.
+func finishInfo(info *report.RunInfo, result run.Result, runErr error) {
+	info.Interrupted = result.Interrupted || runErr != nil
+	if result.ServerHost != "" {
+		info.Hosts.Server = result.ServerHost
+		if result.ServerSyncState != "" {
+			if info.TimeSync == nil {
+				info.TimeSync = map[string]string{}
+			}
+			info.TimeSync[result.ServerHost+" (server)"] = result.ServerSyncState
+		}
+	}
 }
 
 func (o *options) runInfo(role string, cfg *network.Config, mode clock.Mode) report.RunInfo {

@@ -51,6 +51,8 @@ func commands() map[string]command {
 		"server":    {"answer requests with an inference model", serverCmd},
 		"client":    {"sample a sensor, send, time every stage", clientCmd},
 		"bench":     {"client and server in one process over loopback", benchCmd},
+		"fleet":     {"N edges at once against one server", fleetCmd},
+		"sweep":     {"find the load a server takes within a latency budget", sweepCmd},
 		"plot":      {"write histograms for a results directory", plotCmd},
 		"summarize": {"rebuild the summary of a results directory from its records", summarizeCmd},
 		"bag":       {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
@@ -127,7 +129,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "plot", "summarize", "bag", "baseline", "matrix", "version"} {
+	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "version"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `

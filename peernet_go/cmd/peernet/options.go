@@ -49,6 +49,9 @@ type options struct {
 	generatePlots                                    bool
 	recordOutputs                                    bool
 
+	// fleet
+	edges int
+
 	// server
 	modelName, device, ortLib string
 	workers, maxBatch         int
@@ -96,6 +99,10 @@ func (o *options) client(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxErrors, "max-errors", run.DefaultMaxErrors, "stop with exit status 1 after `N` iterations in a row failed (negative: never)")
 	fs.BoolVar(&o.generatePlots, "generate-plots", false, "write histogram PNGs under <result-loc>/plots")
 	fs.BoolVar(&o.recordOutputs, "record-outputs", false, "keep each reply's payload in records.jsonl")
+}
+
+func (o *options) fleet(fs *flag.FlagSet) {
+	fs.IntVar(&o.edges, "edges", 1, "run `N` edges at once, each with its own connection, name, sensor and clock (results per edge, and pooled)")
 }
 
 func (o *options) server(fs *flag.FlagSet) {
@@ -163,9 +170,14 @@ func (o *options) check(client bool) error {
 		return usagef("-max-clock-error %v: want a positive duration", o.maxClockError)
 	case o.maxErrors == 0:
 		return usagef("-max-errors 0: want N ≥ 1, or a negative value to never stop")
+	case o.edges < 1 || o.edges > maxEdges:
+		return usagef("-edges %d: want 1–%d", o.edges, maxEdges)
 	}
 	return nil
 }
+
+// maxEdges bounds -edges: each edge holds a connection and a goroutine.
+const maxEdges = 4096
 
 // network loads the network config and transport. Without a config file,
 // bench uses a loopback config on a free port.
