@@ -62,11 +62,11 @@ func TestStable(t *testing.T) {
 		ws   []window
 		want bool
 	}{
-		{[]window{w(100, 0.01), w(100, 0.011)}, false},                         // too few
+		{[]window{w(100, 0.01), w(100, 0.011)}, false},                           // too few
 		{[]window{w(50, 0.5), w(100, 0.01), w(104, 0.011), w(99, 0.0105)}, true}, // the first does not count
-		{[]window{w(100, 0.01), w(120, 0.01), w(100, 0.01)}, false},             // rate moves 20 %
-		{[]window{w(100, 0.010), w(100, 0.018), w(100, 0.012)}, true},           // p99 moves 8 ms of a 100 ms budget
-		{[]window{w(100, 0.05), w(100, 0.07), w(100, 0.09)}, false},             // and here 40 ms
+		{[]window{w(100, 0.01), w(120, 0.01), w(100, 0.01)}, false},              // rate moves 20 %
+		{[]window{w(100, 0.010), w(100, 0.018), w(100, 0.012)}, true},            // p99 moves 8 ms of a 100 ms budget
+		{[]window{w(100, 0.05), w(100, 0.07), w(100, 0.09)}, false},              // and here 40 ms
 	} {
 		if got := o.stable(tc.ws); got != tc.want {
 			t.Errorf("stable(%v) = %v, want %v", tc.ws, got, tc.want)
