@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
+	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
@@ -36,6 +40,14 @@ type CloudConfig struct {
 	// ResultsTopic, when set, receives every inference result as a
 	// peernet_msgs/Reply, after the reply went to the edge.
 	ResultsTopic string `param:"results_topic"`
+
+	// EdgeStatisticsTopic, when set, receives statistics_msgs/MetricsMessage
+	// windows of every edge's requests as the server saw them (queue,
+	// preprocessing, inference, postprocessing, the server's hold, request
+	// and reply bytes), one set per edge per StatisticsPeriod, the edge
+	// named in measurement_source_name.
+	EdgeStatisticsTopic string        `param:"edge_statistics_topic"`
+	StatisticsPeriod    time.Duration `param:"statistics_period"`
 }
 
 // DefaultCloudConfig returns the cloud node's defaults.
@@ -43,6 +55,7 @@ func DefaultCloudConfig() CloudConfig {
 	return CloudConfig{
 		NetworkConfig: NetworkConfig{Network: DefaultNetwork, StartPort: network.DefaultStartPort},
 		ModelName:     run.DefaultModel, Device: "cpu", Workers: 1, MaxBatch: 1,
+		StatisticsPeriod: window.DefaultPeriod,
 	}
 }
 
@@ -55,6 +68,8 @@ func (c *CloudConfig) Validate() error {
 		return fmt.Errorf("parameter workers %d: want 1–%d", c.Workers, run.MaxWorkers)
 	case c.MaxBatch < 1 || c.MaxBatch > 4096:
 		return fmt.Errorf("parameter max_batch %d: want 1–4096", c.MaxBatch)
+	case c.StatisticsPeriod <= 0:
+		return fmt.Errorf("parameter statistics_period %v: want a positive duration", c.StatisticsPeriod)
 	}
 	return nil
 }
@@ -92,10 +107,20 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 		conn = &resultsConn{Conn: conn, pub: pub, frameID: c.Name, logf: env.Logf}
 	}
 	defer conn.Close()
+	var onAnswer func(run.Answer)
+	if c.EdgeStatisticsTopic != "" {
+		pub, err := env.Host.Publisher(c.EdgeStatisticsTopic, msgs.TypeMetricsMessage, StatisticsQoS())
+		if err != nil {
+			return run.ServerStats{}, fmt.Errorf("parameter edge_statistics_topic: %w", err)
+		}
+		es := newEdgeStatistics(env.Node, pub, c.StatisticsPeriod)
+		defer es.close()
+		onAnswer = es.add
+	}
 	env.Logf("%s: serving model %s over %s (%s)", c.Name, c.ModelName, c.Network, endpoint(cfg, c.Network))
 	st, err := run.Serve(ctx, run.ServerOptions{
 		Conn: conn, Engines: engines, MaxBatch: c.MaxBatch,
-		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf),
+		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf), OnAnswer: onAnswer,
 	})
 	env.Logf("%s: %d requests (%d failed), %d clock probes, %d bad frames", c.Name, st.Requests, st.Errors, st.Probes, st.BadFrames)
 	return st, err
@@ -157,4 +182,77 @@ func (c *resultsConn) Send(ctx context.Context, f *wire.Frame) error {
 
 func (c *resultsConn) Close() error {
 	return errors.Join(c.Conn.Close(), c.pub.Close())
+}
+
+// edgeStatistics windows the requests of each edge, as the server saw them,
+// and publishes each window as MetricsMessages named after the edge.
+type edgeStatistics struct {
+	node   string
+	pub    Publisher
+	period time.Duration
+	mu     sync.Mutex
+	edges  map[string]*window.Sink
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newEdgeStatistics(node string, pub Publisher, period time.Duration) *edgeStatistics {
+	es := &edgeStatistics{node: node, pub: pub, period: period, edges: map[string]*window.Sink{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go es.flushEvery()
+	return es
+}
+
+// add accounts for one answer (from the server's I/O goroutine).
+func (es *edgeStatistics) add(a run.Answer) {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	w := es.edges[a.Peer]
+	if w == nil {
+		var err error
+		w, err = window.New(window.Options{
+			Period: es.period, Emit: StatisticsPublisher(es.pub, es.node+"/"+a.Peer, nil),
+		})
+		if err != nil {
+			return
+		}
+		es.edges[a.Peer] = w
+	}
+	r := metrics.Record{
+		Status: metrics.OK, Queue: a.Stages.Queue, Preprocess: a.Stages.Preprocess, Inference: a.Stages.Inference,
+		Postprocess: a.Stages.Postprocess, Server: a.Held, UploadBytes: int64(a.RequestBytes), DownloadBytes: int64(a.ReplyBytes),
+	}
+	if a.Failed {
+		r.Status, r.T3 = metrics.Error, 1 // an error reply: its server stages are known
+	}
+	_ = w.Write(&r) // a failed publish is logged by the publisher's host
+}
+
+// flushEvery closes the windows that are due even when an edge goes quiet.
+func (es *edgeStatistics) flushEvery() {
+	defer close(es.done)
+	t := time.NewTicker(es.period / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			es.mu.Lock()
+			for _, w := range es.edges {
+				_ = w.Flush()
+			}
+			es.mu.Unlock()
+		case <-es.stop:
+			return
+		}
+	}
+}
+
+func (es *edgeStatistics) close() {
+	close(es.stop)
+	<-es.done
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	for _, w := range es.edges {
+		_ = w.Close()
+	}
 }

@@ -75,6 +75,22 @@ type ServerOptions struct {
 	// clients finishing), bad frames rate-limited. It defaults to
 	// io.Discard.
 	Log io.Writer
+	// OnAnswer, if set, is told of every request answered, as it is sent,
+	// for live statistics; it runs in the I/O goroutine and must not block.
+	OnAnswer func(Answer)
+}
+
+// Answer is one answered request, as ServerOptions.OnAnswer sees it.
+type Answer struct {
+	// Peer sent the request; Failed is true when the model failed.
+	Peer   string
+	Failed bool
+	// Stages are the server's stage times, Held its whole hold (receive
+	// to send).
+	Stages wire.Stages
+	Held   time.Duration
+	// RequestBytes and ReplyBytes are the frames' encoded sizes.
+	RequestBytes, ReplyBytes int
 }
 
 // ServerStats count what a server run did.
@@ -384,6 +400,13 @@ func (s *server) send(ctx context.Context, j *job) {
 	if j.rep.Kind == wire.Error {
 		s.st.Errors++
 		p.Errors++
+	}
+	if s.OnAnswer != nil {
+		s.OnAnswer(Answer{
+			Peer: j.req.Peer, Failed: j.rep.Kind == wire.Error, Stages: j.rep.Stages,
+			Held:         time.Duration(j.rep.Times.ServerSend - j.rep.Times.ServerRecv),
+			RequestBytes: j.req.Len(), ReplyBytes: j.rep.Len(),
+		})
 	}
 	p.Queue += j.queue
 	p.QueueMax = max(p.QueueMax, j.queue)
