@@ -430,3 +430,46 @@ func TestFormatWindow(t *testing.T) {
 		t.Errorf("empty window: %s", got)
 	}
 }
+
+// TestCloudEdgeStatistics runs two edges against one cloud node that
+// publishes what it saw of each: MetricsMessage windows named after each
+// edge, whose request counts add up to what the edges sent.
+func TestCloudEdgeStatistics(t *testing.T) {
+	h := newMemHost("/cloud_node")
+	port := freePort(t) - 1
+	cfgPath := filepath.Join(t.TempDir(), "net.yaml")
+	doc := fmt.Sprintf("devices:\n  robot_0: 127.0.0.1\n  cloud: 127.0.0.1\n  robot_1: 127.0.0.1\nserver: cloud\nstart_port: %d\n", port)
+	if err := os.WriteFile(cfgPath, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stats := h.collect("/cloud_node/edge_statistics", msgs.TypeMetricsMessage)
+	cloud := DefaultCloudConfig()
+	cloud.ConfigFile, cloud.ModelName = cfgPath, "dummy:infer=1ms"
+	cloud.EdgeStatisticsTopic, cloud.StatisticsPeriod = "~/edge_statistics", 200*time.Millisecond
+	startCloud(t, h, cloud)
+	var wg sync.WaitGroup
+	for _, name := range []string{"robot_0", "robot_1"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := DefaultEdgeConfig()
+			c.ConfigFile, c.Name, c.Iterations, c.SensorSize, c.Rate = cfgPath, name, 40, "256", 50
+			if _, err := RunEdge(context.Background(), Env{Host: newMemHost("/" + name + "/edge_node"), Node: "/" + name + "/edge_node", Logf: t.Logf}, c); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	perEdge := map[string]float64{}
+	waitFor(t, func() bool {
+		perEdge = map[string]float64{}
+		for _, m := range decodeAll[msgs.MetricsMessage](t, stats.all()) {
+			if m.MetricsSource == metrics.StageInference {
+				n, _ := m.Stat(msgs.StatisticSampleCount)
+				edge := m.MeasurementSourceName[strings.LastIndex(m.MeasurementSourceName, "/")+1:]
+				perEdge[strings.SplitN(edge, "-", 2)[0]] += n
+			}
+		}
+		return perEdge["robot_0"] == 40 && perEdge["robot_1"] == 40
+	})
+}

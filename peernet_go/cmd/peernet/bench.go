@@ -88,8 +88,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if o.resultLoc == "" {
 		if o.resultLoc, err = run.UniqueDir("results", o.name+"-fleet"); err != nil {
-			srv.Stop()
-			return err
+			_, serr := srv.Stop()
+			return errors.Join(err, serr)
 		}
 	}
 	err = o.runFleet(tr, cfg, "bench", stdout, stderr, fill)

@@ -50,7 +50,8 @@ type options struct {
 	recordOutputs                                    bool
 
 	// fleet
-	edges int
+	edges     int
+	withEdges bool // the command takes -edges
 
 	// server
 	modelName, device, ortLib string
@@ -102,6 +103,7 @@ func (o *options) client(fs *flag.FlagSet) {
 }
 
 func (o *options) fleet(fs *flag.FlagSet) {
+	o.withEdges = true
 	fs.IntVar(&o.edges, "edges", 1, "run `N` edges at once, each with its own connection, name, sensor and clock (results per edge, and pooled)")
 }
 
@@ -170,7 +172,7 @@ func (o *options) check(client bool) error {
 		return usagef("-max-clock-error %v: want a positive duration", o.maxClockError)
 	case o.maxErrors == 0:
 		return usagef("-max-errors 0: want N ≥ 1, or a negative value to never stop")
-	case o.edges < 1 || o.edges > maxEdges:
+	case o.withEdges && (o.edges < 1 || o.edges > maxEdges):
 		return usagef("-edges %d: want 1–%d", o.edges, maxEdges)
 	}
 	return nil
