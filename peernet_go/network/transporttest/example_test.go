@@ -26,4 +26,5 @@ func ExampleSubtests() {
 	// CloseDuringRecv
 	// UseAfterClose
 	// Garbage
+	// Wake
 }
