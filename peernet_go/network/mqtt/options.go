@@ -134,16 +134,7 @@ func (t *TLSOptions) set() bool { return *t != TLSOptions{} }
 // LoadOptions decodes the mqtt section of cfg (unknown keys are an error)
 // and initializes it. A config without an mqtt section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("mqtt", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "mqtt")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.

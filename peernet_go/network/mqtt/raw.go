@@ -40,7 +40,7 @@ type rawPeer struct {
 // RawServe answers raw pings as device self until ctx ends, then returns
 // nil. With broker: embedded it runs its own broker, as Listen does.
 func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
-	if err := serverDevice(cfg, self); err != nil {
+	if _, err := network.ServerDevice(cfg, self); err != nil {
 		return fmt.Errorf("mqtt raw serve: %w", err)
 	}
 	o, err := t.options(cfg)
@@ -147,7 +147,7 @@ type rawClient struct {
 // dialRaw connects to the broker, subscribes to the reply topic and sets up
 // a run of p's sizes with a RawServe peer.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
 	o, err := t.options(cfg)

@@ -61,30 +61,6 @@ func endpoints(cfg *network.Config, o *Options) (url, listen string, err error) 
 	return "tcp://" + net.JoinHostPort(d.Host, p), net.JoinHostPort(host, p), nil
 }
 
-// serverDevice checks that self may serve cfg.
-func serverDevice(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
-	}
-	d, err := cfg.Device(self)
-	if err != nil {
-		return err
-	}
-	if d.Name != cfg.Server {
-		return fmt.Errorf("device %q cannot listen: the network config's server is %q", self, cfg.Server)
-	}
-	return nil
-}
-
-// clientCheck checks that self may dial cfg's server.
-func clientCheck(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
-	}
-	_, err := cfg.Device(self)
-	return err
-}
-
 // clientID returns a fresh MQTT client identifier for device name: the
 // name and a random suffix, so that two processes of one device never
 // take each other's session.
@@ -100,7 +76,7 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mqtt: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt: dial: %w", err)
 	}
 	o, err := t.options(cfg)
@@ -130,7 +106,7 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mqtt: listen: %w", err)
 	}
-	if err := serverDevice(cfg, self); err != nil {
+	if _, err := network.ServerDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt: listen: %w", err)
 	}
 	o, err := t.options(cfg)

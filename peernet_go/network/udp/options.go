@@ -89,16 +89,7 @@ type Options struct {
 // LoadOptions decodes the udp section of cfg (unknown keys are an error)
 // and initializes it. A config without a udp section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("udp", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "udp")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.

@@ -152,7 +152,7 @@ type rawClient struct {
 
 // dialRaw connects to a RawServe peer and sets up a run of p's sizes.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("udp raw ping: %w", err)
 	}
 	o, err := t.options(cfg)

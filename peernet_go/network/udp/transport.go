@@ -2,7 +2,6 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -40,15 +39,9 @@ func randID() uint32 { return rand.Uint32() }
 // serverAddr checks that self may serve cfg and returns the address to
 // listen on: the bind address or the server device's host, at its port.
 func serverAddr(cfg *network.Config, self string, o *Options) (string, error) {
-	if cfg == nil {
-		return "", errors.New("no network config")
-	}
-	d, err := cfg.Device(self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return "", err
-	}
-	if d.Name != cfg.Server {
-		return "", fmt.Errorf("device %q cannot listen: the network config's server is %q", self, cfg.Server)
 	}
 	host := o.Bind
 	if host == "" {
@@ -57,22 +50,13 @@ func serverAddr(cfg *network.Config, self string, o *Options) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(cfg.Port(d))), nil
 }
 
-// clientCheck checks that self may dial cfg's server.
-func clientCheck(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
-	}
-	_, err := cfg.Device(self)
-	return err
-}
-
 // Dial opens the client end: a UDP socket connected to the server device's
 // host and port. Nothing is exchanged: UDP has no connection to set up.
 func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (network.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("udp: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("udp: dial: %w", err)
 	}
 	o, err := t.options(cfg)

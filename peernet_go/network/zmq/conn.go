@@ -46,7 +46,7 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
 	}
 	o, err := t.options(cfg)
@@ -80,7 +80,7 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}
-	d, err := serverDevice(cfg, self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}

@@ -69,16 +69,7 @@ type Options struct {
 // LoadOptions decodes the zmq section of cfg (unknown keys are an error)
 // and initializes it. A config without a zmq section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("zmq", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "zmq")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.

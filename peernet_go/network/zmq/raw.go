@@ -36,7 +36,7 @@ func isSetup(b []byte) bool { return len(b) == rawSetupSize && string(b[:8]) == 
 // ends, then returns nil. It serves one client at a time; a new client's
 // setup message starts a new run.
 func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
-	d, err := serverDevice(cfg, self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return fmt.Errorf("zmq raw serve: %w", err)
 	}
@@ -119,7 +119,7 @@ type rawClient struct {
 
 // dialRaw connects to a RawServe peer and sets up a run of p's sizes.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("zmq raw ping: %w", err)
 	}
 	o, err := t.options(cfg)
