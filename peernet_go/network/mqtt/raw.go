@@ -116,19 +116,13 @@ func tokenError(tok paho.Token, d time.Duration) error {
 // it, and waits for the reply; its round trip is timed with the monotonic
 // clock.
 func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
-	if p.Iterations <= 0 {
-		return nil, fmt.Errorf("mqtt raw ping: iterations: %d, want > 0", p.Iterations)
-	}
-	r, err := t.dialRaw(ctx, cfg, self, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
-	if err != nil {
-		err = fmt.Errorf("mqtt raw ping %s: %w", r.url, err)
-	}
-	return rtts, err
+	return network.RunPing(ctx, "mqtt", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+		r, err := t.dialRaw(ctx, cfg, self, p)
+		if err != nil {
+			return nil, err
+		}
+		return &network.RawClient{Addr: r.url, RoundTrip: r.roundTrip, Close: r.close}, nil
+	})
 }
 
 // rawClient is the client end of a raw run, set up and acknowledged.
@@ -154,13 +148,9 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
-		return nil, fmt.Errorf("mqtt raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
-	case len(p.Payload) > o.MaxFrame:
-		return nil, fmt.Errorf("mqtt raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
-	case p.Timeout < 0:
-		return nil, fmt.Errorf("mqtt raw ping: timeout %v is negative", p.Timeout)
+	timeout, err := p.Check(o.MaxFrame)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
 	url, _, err := endpoints(cfg, o)
 	if err != nil {
@@ -168,10 +158,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	}
 	id := clientID(self, "raw-")
 	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
-	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
-	if r.timeout == 0 {
-		r.timeout = network.DefaultPingTimeout
-	}
+	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: timeout}
 	r.timer = time.NewTimer(r.timeout)
 	r.timer.Stop()
 	opts, err := clientOptions(o, url, id)

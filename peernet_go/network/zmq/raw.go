@@ -92,19 +92,13 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 // round trip is timed with the monotonic clock. Nothing else happens in the
 // loop.
 func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
-	if p.Iterations <= 0 {
-		return nil, fmt.Errorf("zmq raw ping: iterations: %d, want > 0", p.Iterations)
-	}
-	r, err := t.dialRaw(ctx, cfg, self, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
-	if err != nil {
-		err = fmt.Errorf("zmq raw ping %s: %w", r.endpoint, err)
-	}
-	return rtts, err
+	return network.RunPing(ctx, "zmq", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+		r, err := t.dialRaw(ctx, cfg, self, p)
+		if err != nil {
+			return nil, err
+		}
+		return &network.RawClient{Addr: r.endpoint, RoundTrip: r.roundTrip, Close: r.close}, nil
+	})
 }
 
 // rawClient is the PAIR end of a raw run, set up and acknowledged.
@@ -126,18 +120,11 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
-		return nil, fmt.Errorf("zmq raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
-	case len(p.Payload) > o.MaxFrame:
-		return nil, fmt.Errorf("zmq raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
-	case p.Timeout < 0:
-		return nil, fmt.Errorf("zmq raw ping: timeout %v is negative", p.Timeout)
+	timeout, err := p.Check(o.MaxFrame)
+	if err != nil {
+		return nil, fmt.Errorf("zmq raw ping: %w", err)
 	}
-	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
-	if r.timeout == 0 {
-		r.timeout = network.DefaultPingTimeout
-	}
+	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), payload: p.Payload, replySize: p.ReplySize, timeout: timeout}
 	// A PAIR socket over TCP does not recover from a rejected connection:
 	// a server still attached to a previous client leaves the new one
 	// connected to nothing. So each attempt uses a fresh socket.
