@@ -38,26 +38,8 @@ const (
 // Options is the mqtt section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	mqtt:
-//	  broker: embedded        # or tcp://host:1883, ssl://host:8883; default embedded
-//	  bind: 0.0.0.0           # embedded broker's listen address; default: the server device's host
-//	  port: 1883              # embedded broker's port; default: the server device's port
-//	  prefix: peernet         # topic prefix; default peernet
-//	  qos: 0                  # 0, 1 or 2, for requests and replies; default 0
-//	  username: robot         # default none
-//	  password: secret        # default none
-//	  tls:                    # for ssl:// and tls:// brokers; default none
-//	    ca_file: ca.pem       # CA that signed the broker's certificate; default the system roots
-//	    cert_file: edge.pem   # client certificate, with key_file; default none
-//	    key_file: edge.key
-//	    server_name: broker   # name checked in the broker's certificate; default the broker's host
-//	    insecure_skip_verify: false  # accept any broker certificate; default false
-//	  max_frame: 67108864     # largest frame in bytes, both ways; default 64 MiB
-//	  queue: 256              # messages held between the MQTT client and Recv; default 256
-//	  connect_timeout: 10s    # how long Dial and Listen wait for the broker; default 10s
-//	  keepalive: 30s          # MQTT keep-alive; default 30s
-//	  reconnect_max: 500ms    # ceiling of the reconnection back-off; default 500ms
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Broker is "embedded" or the URL of an existing broker
 	// (tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss://, with a

@@ -31,16 +31,8 @@ const (
 // Options is the udp section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	udp:
-//	  bind: 0.0.0.0             # server's listen address; default: the server device's host
-//	  payload_size: 1400        # frame bytes per datagram; default 1400
-//	  max_frame: 16777216       # largest frame in bytes, both ways; default 16 MiB
-//	  reassembly_timeout: 1s    # a partly received frame is dropped after this; default 1s
-//	  max_partial: 64           # frames being reassembled at once; default 64
-//	  max_partial_bytes: 33554432  # their buffers' total size; default 2 × max_frame
-//	  read_buffer: 4194304      # SO_RCVBUF in bytes; default 4 MiB
-//	  write_buffer: 4194304     # SO_SNDBUF in bytes; default 4 MiB
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Bind is the address the server listens on instead of its device's
 	// host, e.g. "0.0.0.0" for every interface. It defaults to the server

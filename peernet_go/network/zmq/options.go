@@ -25,16 +25,8 @@ const (
 // Options is the zmq section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	zmq:
-//	  bind: "*"              # server bind address; default: the server device's host
-//	  max_frame: 67108864    # largest frame in bytes, both ways; default 64 MiB
-//	  heartbeat: 1s          # ZMTP heartbeat interval; default 1s; negative turns heartbeats off
-//	  heartbeat_timeout: 3s  # drop a peer that answers no heartbeat this long; default 3 × heartbeat
-//	  sndhwm: 1000           # messages queued per peer for sending; default 1000
-//	  rcvhwm: 1000           # messages queued per peer on receipt; default 1000
-//	  reconnect: 100ms       # first reconnection delay of a client; default 100ms
-//	  reconnect_max: 1s      # ceiling of the reconnection back-off; default 1s
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Bind is the address the server binds to instead of its device's
 	// host: "*" for every interface, an IP address or an interface name.
