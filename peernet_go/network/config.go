@@ -54,6 +54,12 @@ type Config struct {
 	// Sections holds each transport's own section (mqtt, udp, zmq, ros2),
 	// undecoded; transports read theirs with [Config.Section].
 	Sections map[string]*yaml.Node
+
+	// Notice, when set, receives the transports' notices (see
+	// [Config.Notify]): one line each, such as a warning that a link is
+	// not authenticated. It is not read from the YAML. When nil, notices
+	// go to standard error.
+	Notice func(msg string)
 }
 
 // SectionNames are the transport sections a network config may contain.
