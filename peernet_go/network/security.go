@@ -1,5 +1,12 @@
 package network
 
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+)
+
 // Security is what a Conn's peer authentication did since the Conn was
 // opened: the protection in force and what it refused. Each transport
 // fills in the counters that apply to it and leaves the others zero.
@@ -37,4 +44,37 @@ type Security struct {
 // is configured (Mode is then "").
 type SecurityReporter interface {
 	Security() Security
+}
+
+// IsLoopback reports whether a listener on addr (host:port, or a bare
+// host) can only be reached from this machine: its host is "localhost"
+// or a loopback address, or a name all of whose addresses are loopback.
+// An empty host, "*", an unspecified address ("0.0.0.0", "::"), any other
+// address, or a name that does not resolve (within a second) is not.
+func IsLoopback(ctx context.Context, addr string) bool {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback()
+	}
+	if host == "" || host == "*" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }

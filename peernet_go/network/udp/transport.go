@@ -36,6 +36,8 @@ func (t Transport) options(cfg *network.Config) (*Options, error) {
 
 func randID() uint32 { return rand.Uint32() }
 
+func randSession() uint64 { return rand.Uint64() }
+
 // serverAddr checks that self may serve cfg and returns the address to
 // listen on: the bind address or the server device's host, at its port.
 func serverAddr(cfg *network.Config, self string, o *Options) (string, error) {
@@ -63,13 +65,17 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err != nil {
 		return nil, err
 	}
+	key, err := o.key()
+	if err != nil {
+		return nil, err
+	}
 	addr := cfg.ServerAddr()
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("udp: dial %s: %w", addr, err)
 	}
-	c := newConn(o, nc.(*net.UDPConn), false)
+	c := newConn(o, nc.(*net.UDPConn), false, key, cfg.Notify)
 	c.peerName = cfg.Server
 	return c, nil
 }
@@ -89,10 +95,17 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err != nil {
 		return nil, fmt.Errorf("udp: listen: %w", err)
 	}
+	key, err := o.key()
+	if err != nil {
+		return nil, err
+	}
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("udp: listen: %w", err)
 	}
-	return newConn(o, pc.(*net.UDPConn), true), nil
+	if key == nil && !network.IsLoopback(ctx, addr) {
+		cfg.Notify(fmt.Sprintf("udp: listening on %s without a key: anyone who can reach it can send frames, and they travel in the clear (set udp.key_file; peernet keygen --psk FILE writes one)", pc.LocalAddr()))
+	}
+	return newConn(o, pc.(*net.UDPConn), true, key, cfg.Notify), nil
 }
