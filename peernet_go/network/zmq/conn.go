@@ -37,7 +37,10 @@ const maxParts = 3
 
 var errAgain = zmq4.Errno(syscall.EAGAIN)
 
-var _ network.Waker = (*conn)(nil)
+var (
+	_ network.Waker            = (*conn)(nil)
+	_ network.SecurityReporter = (*conn)(nil)
+)
 
 // Dial opens the client end: a DEALER connected to the server device of
 // cfg. It does not wait for the server; the first Send does, until its
@@ -53,6 +56,12 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err != nil {
 		return nil, err
 	}
+	var keys *clientKeys
+	if o.Curve != nil {
+		if keys, err = o.Curve.clientKeys(); err != nil {
+			return nil, err
+		}
+	}
 	endpoint := "tcp://" + cfg.ServerAddr()
 	c, err := newConn(zmq4.DEALER, o, endpoint)
 	if err != nil {
@@ -60,13 +69,20 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	}
 	c.in.Peer = cfg.Server
 	id := fmt.Sprintf("%s-%08x", self, rand.Uint32())
-	err = setOptions(
+	steps := []func() error{
 		func() error { return c.sock.SetIdentity(id) },
 		func() error { return c.sock.SetImmediate(true) },
 		func() error { return c.sock.SetReconnectIvl(o.Reconnect) },
 		func() error { return c.sock.SetReconnectIvlMax(o.ReconnectMax) },
-		func() error { return c.sock.Connect(endpoint) },
-	)
+	}
+	if keys != nil {
+		c.curve = true
+		steps = append(steps,
+			func() error { return c.sock.ClientAuthCurve(keys.serverPublic, keys.public, keys.secret) },
+			c.openMonitor,
+		)
+	}
+	err = setOptions(append(steps, func() error { return c.sock.Connect(endpoint) })...)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("zmq-tcp: dial %s: %w", endpoint, err)
@@ -88,6 +104,12 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err != nil {
 		return nil, err
 	}
+	var keys *serverKeys
+	if o.Curve != nil {
+		if keys, err = o.Curve.serverKeys(); err != nil {
+			return nil, err
+		}
+	}
 	host := o.Bind
 	if host == "" {
 		host = d.Host
@@ -97,17 +119,33 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}
 	c.server = true
-	err = setOptions(
+	steps := []func() error{
 		func() error { return c.sock.SetRouterMandatory(1) },
 		func() error { return c.sock.SetRouterHandover(true) },
 		c.openWake,
-	)
+	}
+	if keys != nil {
+		// The ZAP handler first: a context without one lets every
+		// CURVE client in.
+		c.curve = true
+		steps = append(steps,
+			func() (err error) {
+				c.zap, err = startZAP(c.zctx, keys.allowed, cfg.Notify)
+				return err
+			},
+			func() error { return c.sock.ServerAuthCurve(zapDomain, keys.secret) },
+		)
+	}
+	err = setOptions(steps...)
 	if err == nil {
 		c.endpoint, err = bind(ctx, c.sock, host, cfg.Port(d))
 	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	if keys == nil && !network.IsLoopback(ctx, host) {
+		cfg.Notify(fmt.Sprintf("zmq-tcp: listening on %s without CURVE: anyone who can reach it can send frames, and they travel in the clear (set zmq.curve; peernet keygen NAME writes keys)", c.endpoint))
 	}
 	return c, nil
 }
@@ -182,6 +220,12 @@ type conn struct {
 	wakeRx *zmq4.Socket
 	poller *zmq4.Poller
 	woken  atomic.Bool
+
+	// CURVE: the server's ZAP handler, and the client's monitor socket,
+	// on which libzmq reports failed handshakes (used under mu).
+	curve   bool
+	zap     *zapHandler
+	monitor *zmq4.Socket
 }
 
 func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
@@ -249,6 +293,61 @@ func (c *conn) openWake() error {
 	c.poller.Add(c.sock, zmq4.POLLIN)
 	c.poller.Add(rx, zmq4.POLLIN)
 	return nil
+}
+
+// openMonitor makes the client's monitor socket, which Send and Recv read
+// for failed CURVE handshakes.
+func (c *conn) openMonitor() error {
+	endpoint := fmt.Sprintf("inproc://peernet-monitor-%p", c)
+	events := zmq4.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq4.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq4.EVENT_HANDSHAKE_FAILED_AUTH
+	if err := c.sock.Monitor(endpoint, events); err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	mon, err := c.zctx.NewSocket(zmq4.PAIR)
+	if err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	c.monitor = mon
+	return setOptions(
+		func() error { return mon.SetLinger(0) },
+		func() error { return mon.Connect(endpoint) },
+	)
+}
+
+// handshakeError reads the events of the monitor socket, if any, and
+// returns an error for a failed CURVE handshake: the reason a client's
+// Send or Recv keeps waiting. c.mu must be held.
+func (c *conn) handshakeError() error {
+	if c.monitor == nil {
+		return nil
+	}
+	for {
+		ev, _, value, err := c.monitor.RecvEvent(zmq4.DONTWAIT)
+		if err != nil {
+			return nil
+		}
+		switch ev {
+		case zmq4.EVENT_HANDSHAKE_FAILED_AUTH:
+			return fmt.Errorf("%w: the server refused this client's key (ZAP status %d); add its public key to the server's client_public_keys", ErrHandshake, value)
+		case zmq4.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			return fmt.Errorf("%w (protocol error %#x): is server_public_key the server's, and does the server use CURVE?", ErrHandshake, value)
+		case zmq4.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			return fmt.Errorf("%w: is server_public_key the server's, and does the server use CURVE?", ErrHandshake)
+		}
+	}
+}
+
+// Security implements network.SecurityReporter: the mode is "curve" with
+// CURVE, "" without; a server counts the clients its ZAP handler refused.
+func (c *conn) Security() network.Security {
+	var s network.Security
+	if c.curve {
+		s.Mode = "curve"
+	}
+	if c.zap != nil {
+		s.Refused = c.zap.refused.Load()
+	}
+	return s
 }
 
 // Wake implements network.Waker on the serving end: a Recv blocked in
@@ -341,6 +440,9 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 			}
 			switch zmq4.AsErrno(err) {
 			case errAgain:
+				if err := c.handshakeError(); err != nil {
+					return c.errorf("send", err)
+				}
 				continue
 			case zmq4.EHOSTUNREACH:
 				err = fmt.Errorf("peer %q is not connected", f.Peer)
@@ -420,6 +522,9 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 			return c.decode(n)
 		}
 		if zmq4.AsErrno(err) != errAgain || n > 0 {
+			return nil, c.errorf("recv", err)
+		}
+		if err := c.handshakeError(); err != nil {
 			return nil, c.errorf("recv", err)
 		}
 	}
@@ -517,7 +622,14 @@ func (c *conn) Close() error {
 		c.wakeRx.Close()
 		c.wakeRx, c.poller = nil, nil
 	}
+	if c.monitor != nil {
+		c.monitor.Close()
+		c.monitor = nil
+	}
 	err := c.sock.Close()
+	if c.zap != nil {
+		c.zap.close() // after the ROUTER: see zapHandler
+	}
 	if terr := c.zctx.Term(); err == nil {
 		err = terr
 	}

@@ -56,6 +56,37 @@ type Options struct {
 	// ReconnectMax caps the exponential reconnection back-off
 	// (ZMQ_RECONNECT_IVL_MAX). It defaults to DefaultReconnectMax.
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// Curve, when set, authenticates and encrypts every connection with
+	// ZeroMQ's CURVE mechanism: the server proves it holds the secret of
+	// ServerPublicKey, and accepts only clients whose public key is on
+	// its allow-list. It defaults to none: zmq-tcp then carries frames in
+	// the clear and accepts anyone who can reach the port.
+	Curve *CurveOptions `yaml:"curve"`
+}
+
+// CurveOptions is the curve part of the zmq section. Each key is given as
+// its 40 Z85 characters or as the path of a key file such as
+// `peernet keygen NAME` writes (NAME.key, NAME.pub). Files holding a
+// secret key may not be readable by other users. Listen reads what a
+// server needs and Dial what a client needs, so one file may serve both
+// ends of a loopback test, and each machine's may hold only its own
+// secret.
+type CurveOptions struct {
+	// ServerPublicKey is the server's public key. Both ends need it: the
+	// client to know it talks to the real server, the server to check it
+	// against ServerSecretKey. Required.
+	ServerPublicKey string `yaml:"server_public_key"`
+	// ServerSecretKey is the server's secret key. Listen requires it.
+	ServerSecretKey string `yaml:"server_secret_key"`
+	// ClientSecretKey is the client's secret key; its public key, which
+	// the server's allow-list names, is derived from it. Dial requires
+	// it.
+	ClientSecretKey string `yaml:"client_secret_key"`
+	// ClientPublicKeys is the server's allow-list: public keys, or files
+	// of public keys one per line. A client whose key is not on it is
+	// refused during the handshake, counted (network.Security.Refused)
+	// and reported. Listen requires at least one key.
+	ClientPublicKeys []string `yaml:"client_public_keys"`
 }
 
 // LoadOptions decodes the zmq section of cfg (unknown keys are an error)
@@ -104,6 +135,8 @@ func (o *Options) Initialize() error {
 		return fmt.Errorf("zmq: reconnect: %v is shorter than 1ms", o.Reconnect)
 	case o.ReconnectMax < o.Reconnect:
 		return fmt.Errorf("zmq: reconnect_max: %v is shorter than reconnect %v", o.ReconnectMax, o.Reconnect)
+	case o.Curve != nil && o.Curve.ServerPublicKey == "":
+		return fmt.Errorf("zmq: curve: server_public_key: missing (both ends need the server's public key; peernet keygen NAME writes NAME.pub)")
 	}
 	return nil
 }

@@ -70,6 +70,12 @@ func decodeParts(f *wire.Frame, parts [][]byte, maxFrame int) error {
 	}
 }
 
+// ErrHandshake reports a client whose CURVE handshake with the server
+// failed: the server refused its key, or the server's key is not the one
+// the client was given. Send and Recv return it (wrapped) as soon as
+// libzmq reports the failure.
+var ErrHandshake = errors.New("CURVE handshake failed")
+
 // ErrNoCgo is returned by every Transport call in a binary built without
 // cgo: ZeroMQ is a C library.
 var ErrNoCgo = errors.New("zmq-tcp: this binary was built without cgo; rebuild with CGO_ENABLED=1 and libzmq installed (Debian: apt-get install libzmq3-dev)")
