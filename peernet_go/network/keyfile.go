@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // MaxKeyFile bounds the size of the key and password files transports
@@ -19,6 +20,10 @@ type KeyLine struct {
 	// Text is the line without its surrounding white space.
 	Text string
 }
+
+// ErrKeyExists is returned by WriteKeyFile for a file that is there
+// already, unless told to overwrite it.
+var ErrKeyExists = errors.New("key file exists")
 
 // ErrKeyFile reports a key file that is too large, unreadable as text, or
 // readable by other users when it holds a secret.
@@ -83,4 +88,43 @@ func ReadKeyFile(path string, secret bool) ([]KeyLine, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return keys, nil
+}
+
+// WriteKeyFile writes text to path with mode perm: 0600 for a secret,
+// 0644 for a public key. It refuses, with ErrKeyExists, to replace a file
+// that is there unless force is set. The file is written under a
+// temporary name in the same directory and renamed, so a reader never
+// sees it half written and a replaced file never keeps wider permissions.
+func WriteKeyFile(path string, text []byte, perm os.FileMode, force bool) error {
+	if !force {
+		if err := CheckNoFile(path); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".peernet-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(text); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// CheckNoFile returns ErrKeyExists, naming path and the --force flag,
+// when something is at path.
+func CheckNoFile(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: %s (give --force to replace it)", ErrKeyExists, path)
+	}
+	return nil
 }

@@ -105,3 +105,25 @@ func FuzzParseKeyLines(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteKeyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k")
+	if err := WriteKeyFile(p, []byte("one\n"), 0o600, false); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteKeyFile(p, []byte("two\n"), 0o600, false)
+	if !errors.Is(err, ErrKeyExists) || err.Error() != "key file exists: "+p+" (give --force to replace it)" {
+		t.Errorf("second write: %v", err)
+	}
+	os.Chmod(p, 0o666)
+	if err := WriteKeyFile(p, []byte("two\n"), 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ReadKeyFile(p, true)
+	if err != nil || len(k) != 1 || k[0].Text != "two" {
+		t.Errorf("after a forced write: %v, %v", k, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(p)); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}

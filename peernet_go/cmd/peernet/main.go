@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"bag":      {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
 		"baseline": {"raw transport ping-pong without the profiler", baselineCmd},
 		"matrix":   {"compare transports × payload sizes on loopback", matrixCmd},
+		"keygen":   {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
 		"version":  {"print the version", versionCmd},
 	}
 }
@@ -123,7 +124,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "plot", "bag", "baseline", "matrix", "version"} {
+	for _, name := range []string{"server", "client", "bench", "plot", "bag", "baseline", "matrix", "keygen", "version"} {
 		fmt.Fprintf(w, "  %-9s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `

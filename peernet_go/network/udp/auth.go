@@ -2,9 +2,11 @@ package udp
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -79,6 +81,23 @@ func checkKey(k string) ([]byte, error) {
 		return nil, errors.New("has surrounding white space, a newline or a NUL byte")
 	}
 	return []byte(k), nil
+}
+
+// NewKey returns a fresh random pre-shared key: 32 bytes from
+// crypto/rand, as 64 hexadecimal digits.
+func NewKey() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("udp: new key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// WriteKey writes key to path as a key file for key_file (mode 0600). It
+// refuses, with network.ErrKeyExists, to replace a file unless force is
+// set.
+func WriteKey(path, key string, force bool) error {
+	return network.WriteKeyFile(path, []byte("# peernet udp pre-shared key; keep it private\n"+key+"\n"), 0o600, force)
 }
 
 // authenticator tags and checks datagrams under one key. Each goroutine

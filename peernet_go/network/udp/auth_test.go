@@ -124,3 +124,25 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestNewWriteKey(t *testing.T) {
+	k, err := NewKey()
+	if err != nil || len(k) != 64 {
+		t.Fatalf("NewKey = %q, %v", k, err)
+	}
+	p := t.TempDir() + "/udp.key"
+	if err := WriteKey(p, k, false); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{KeyFile: p}
+	if err := o.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.key()
+	if err != nil || string(got) != k {
+		t.Errorf("key read back %q, %v; want %q", got, err, k)
+	}
+	if err := WriteKey(p, k, false); err == nil {
+		t.Error("WriteKey replaced a file without force")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/peernet/peernet_go/peernet_go/network"
@@ -33,9 +32,6 @@ const (
 var (
 	// ErrKey reports text that is not a Z85 CURVE key.
 	ErrKey = errors.New("zmq: not a CURVE key (40 Z85 characters)")
-	// ErrKeyExists is returned by WriteKeypair for a file that is there
-	// already, unless told to overwrite.
-	ErrKeyExists = errors.New("zmq: key file exists")
 )
 
 // z85Chars is the Z85 alphabet (ZeroMQ RFC 32).
@@ -185,45 +181,23 @@ func FormatKeyFile(comment, key string) []byte {
 
 // WriteKeypair writes kp as base+".key", the secret key (mode 0600), and
 // base+".pub", the public key (mode 0644), and returns their paths. It
-// refuses, with ErrKeyExists, to replace either file unless force is set;
-// then it writes nothing.
+// refuses, with network.ErrKeyExists, to replace either file unless force
+// is set; then it writes nothing.
 func WriteKeypair(base string, kp Keypair, force bool) (secretFile, publicFile string, err error) {
 	secretFile, publicFile = base+".key", base+".pub"
 	name := filepath.Base(base)
 	if !force {
 		for _, p := range []string{secretFile, publicFile} {
-			if _, err := os.Lstat(p); err == nil {
-				return "", "", fmt.Errorf("%w: %s (give --force to replace it)", ErrKeyExists, p)
+			if err := network.CheckNoFile(p); err != nil {
+				return "", "", err
 			}
 		}
 	}
-	if err := writeFile(secretFile, FormatKeyFile("peernet CURVE secret key (Z85) of "+name+"; keep it private", kp.Secret), 0o600); err != nil {
+	if err := network.WriteKeyFile(secretFile, FormatKeyFile("peernet CURVE secret key (Z85) of "+name+"; keep it private", kp.Secret), 0o600, true); err != nil {
 		return "", "", err
 	}
-	if err := writeFile(publicFile, FormatKeyFile("peernet CURVE public key (Z85) of "+name, kp.Public), 0o644); err != nil {
+	if err := network.WriteKeyFile(publicFile, FormatKeyFile("peernet CURVE public key (Z85) of "+name, kp.Public), 0o644, true); err != nil {
 		return "", "", err
 	}
 	return secretFile, publicFile, nil
-}
-
-// writeFile writes b to path with mode perm, also when path existed with
-// wider permissions: the file is replaced through a new one.
-func writeFile(path string, b []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".peernet-key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

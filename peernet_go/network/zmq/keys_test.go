@@ -81,7 +81,7 @@ func TestWriteKeypair(t *testing.T) {
 		t.Errorf("public file reads %q, %v", keys, err)
 	}
 	other, _ := NewKeypair()
-	if _, _, err := WriteKeypair(base, other, false); !errors.Is(err, ErrKeyExists) || !strings.Contains(err.Error(), "give --force") {
+	if _, _, err := WriteKeypair(base, other, false); !errors.Is(err, network.ErrKeyExists) || !strings.Contains(err.Error(), "give --force") {
 		t.Errorf("overwrite without force: %v", err)
 	}
 	if keys, _ := loadKeys("k", key, true, true); keys[0] != kp.Secret {
