@@ -51,20 +51,20 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 	if err != nil {
 		return fmt.Errorf("mqtt raw serve: %w", err)
 	}
+	var acc access
 	if listen != "" {
-		b, err := startBroker(listen, o)
+		b, own, err := startEmbedded(ctx, cfg, o, listen, "mqtt raw serve")
 		if err != nil {
-			return fmt.Errorf("mqtt raw serve: %w", err)
+			return err
 		}
 		defer b.Close()
-	}
-	opts, err := clientOptions(o, url, clientID(self, "rawserver-"))
-	if err != nil {
+		acc = own
+	} else if acc, err = clientAccess(ctx, cfg, o, url, ""); err != nil {
 		return err
 	}
-	cli := paho.NewClient(opts)
+	cli := paho.NewClient(clientOptions(o, url, clientID(self, "rawserver-"), acc))
 	cctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	err = connectRetry(cctx, cli, o.ReconnectMax)
+	err = connectRetry(cctx, cli, o.ReconnectMax, acc.tlsOptions(o))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("mqtt raw serve %s: %w", url, err)
@@ -152,23 +152,23 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	if err != nil {
 		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
-	url, _, err := endpoints(cfg, o)
+	url, listen, err := endpoints(cfg, o)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt raw ping: %w", err)
+	}
+	acc, err := clientAccess(ctx, cfg, o, url, listen)
+	if err != nil {
+		return nil, err
 	}
 	id := clientID(self, "raw-")
 	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
 	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: timeout}
 	r.timer = time.NewTimer(r.timeout)
 	r.timer.Stop()
-	opts, err := clientOptions(o, url, id)
-	if err != nil {
-		return nil, err
-	}
-	r.cli = paho.NewClient(opts)
+	r.cli = paho.NewClient(clientOptions(o, url, id, acc))
 	sctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	if err := connectRetry(sctx, r.cli, o.ReconnectMax); err != nil {
+	if err := connectRetry(sctx, r.cli, o.ReconnectMax, acc.tlsOptions(o)); err != nil {
 		return nil, fmt.Errorf("mqtt raw ping %s: %w", url, err)
 	}
 	pong := base + "pong"
