@@ -113,8 +113,10 @@ type BenchSide struct {
 // as a transport with and without its security and the raw baseline: it
 // alternates batches of each side's round trips, so that all see the same
 // machine load, until each has made at least b.N. It reports each side's
-// median round trip as NAME-p50-ns, and the ratio of each side's median
-// to the first side's as NAME/FIRST-p50:
+// median round trip as NAME-p50-ns, the ratio of each side's median to
+// the first side's as NAME/FIRST-p50, and, from the third side on, to the
+// side before as NAME/PREVIOUS-p50 (below, curve/plain-p50: what CURVE
+// costs over plain zmq-tcp):
 //
 //	transporttest.BenchSides(b,
 //		transporttest.BenchSide{Name: "raw", RoundTrip: raw.roundTrip},
@@ -142,12 +144,15 @@ func BenchSides(b *testing.B, sides ...BenchSide) {
 		}
 	}
 	b.StopTimer()
-	first, _ := stats(rtts[0])
+	p50s := make([]float64, len(sides))
 	for i, s := range sides {
-		p50, _ := stats(rtts[i])
-		b.ReportMetric(p50, s.Name+"-p50-ns")
+		p50s[i], _ = stats(rtts[i])
+		b.ReportMetric(p50s[i], s.Name+"-p50-ns")
 		if i > 0 {
-			b.ReportMetric(p50/first, s.Name+"/"+sides[0].Name+"-p50")
+			b.ReportMetric(p50s[i]/p50s[0], s.Name+"/"+sides[0].Name+"-p50")
+		}
+		if i > 1 {
+			b.ReportMetric(p50s[i]/p50s[i-1], s.Name+"/"+sides[i-1].Name+"-p50")
 		}
 	}
 }
