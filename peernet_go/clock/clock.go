@@ -35,6 +35,10 @@ const (
 	ModeAssumeSynced = "assume-synced"
 	// ModeNTP has each side query the same NTP server ("ntp:HOST[:PORT]").
 	ModeNTP = "ntp"
+	// ModeSameClock is for runs whose two ends read one clock (both in
+	// one process, as in `peernet bench`): the offset is known exactly,
+	// with a bound of zero, and no probes are needed.
+	ModeSameClock = "same-clock"
 )
 
 // Mode is a parsed --clock value.
@@ -53,17 +57,20 @@ func (m Mode) String() string {
 	return m.Name
 }
 
-// ParseMode parses "handshake", "assume-synced" or "ntp:HOST[:PORT]".
+// ParseMode parses "handshake", "assume-synced", "same-clock" or
+// "ntp:HOST[:PORT]".
 func ParseMode(s string) (Mode, error) {
 	switch {
 	case s == "" || s == ModeHandshake:
 		return Mode{Name: ModeHandshake}, nil
 	case s == ModeAssumeSynced:
 		return Mode{Name: ModeAssumeSynced}, nil
+	case s == ModeSameClock:
+		return Mode{Name: ModeSameClock}, nil
 	case strings.HasPrefix(s, ModeNTP+":") && len(s) > len(ModeNTP)+1:
 		return Mode{Name: ModeNTP, Server: s[len(ModeNTP)+1:]}, nil
 	}
-	return Mode{}, fmt.Errorf("clock mode %q: want handshake, assume-synced or ntp:HOST[:PORT]", s)
+	return Mode{}, fmt.Errorf("clock mode %q: want handshake, assume-synced, same-clock or ntp:HOST[:PORT]", s)
 }
 
 // Clock stamps events in Unix nanoseconds. It reads the wall clock once, when
@@ -84,6 +91,13 @@ func New(skew time.Duration) *Clock {
 
 // Now returns the current time in Unix nanoseconds.
 func (c *Clock) Now() int64 { return c.baseUnix + int64(time.Since(c.base)) + c.skew }
+
+// WithSkew returns a Clock that reads exactly c's time plus skew: both share
+// one base, so the offset between them is skew to the nanosecond. The two
+// ends of a run in one process use it (see ModeSameClock).
+func (c *Clock) WithSkew(skew time.Duration) *Clock {
+	return &Clock{base: c.base, baseUnix: c.baseUnix, skew: c.skew + int64(skew)}
+}
 
 // Skew returns the artificial skew given to New.
 func (c *Clock) Skew() time.Duration { return time.Duration(c.skew) }
@@ -108,6 +122,36 @@ func (p Probe) Delay() time.Duration { return time.Duration((p.T3 - p.T0) - (p.T
 // server's intervals are not negative and the server's fits in the client's.
 func (p Probe) Valid() bool {
 	return p.T3 >= p.T0 && p.T2 >= p.T1 && p.Delay() >= 0
+}
+
+// Feasible returns the offsets (server minus client) the exchange allows
+// by causality alone: neither direction can take negative time, so the
+// true offset lies in [T2−T3, T1−T0] whatever the path. Its width is the
+// probe's network delay.
+func (p Probe) Feasible() (lo, hi time.Duration) {
+	return time.Duration(p.T2 - p.T3), time.Duration(p.T1 - p.T0)
+}
+
+// Constrain narrows an offset estimate and its bound with what one exchange
+// allows by causality (see Probe.Feasible): the offset returned lies in the
+// feasible interval, so that neither one-way delay of the exchange comes out
+// negative, and the bound returned covers the intersection of that interval
+// with offset ± bound (or the feasible interval alone when the estimate
+// disagrees with it, which means its bound was too tight). A zero bound
+// (exactly known) is kept as it is.
+func Constrain(offset, bound time.Duration, p Probe) (time.Duration, time.Duration) {
+	if bound == 0 || !p.Valid() {
+		return offset, bound
+	}
+	lo, hi := p.Feasible()
+	elo, ehi := offset-bound, offset+bound
+	if elo > hi || ehi < lo { // disjoint: causality wins
+		elo, ehi = lo, hi
+	} else {
+		elo, ehi = max(elo, lo), min(ehi, hi)
+	}
+	off := min(max(offset, elo), ehi)
+	return off, max(off-elo, ehi-off)
 }
 
 // ErrNoProbes is returned when an estimate is asked of an estimator that has

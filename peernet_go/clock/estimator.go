@@ -156,6 +156,17 @@ func (e *Estimator) At(t int64) (offset, bound time.Duration, ok bool) {
 	return time.Duration(math.Round(off)), time.Duration(math.Ceil(bestBound)), true
 }
 
+// MinDelay returns the smallest delay of the windows kept; ok is false
+// before the first probe.
+func (e *Estimator) MinDelay() (d time.Duration, ok bool) {
+	for i, w := range e.windows {
+		if i == 0 || w.delay < d {
+			d = w.delay
+		}
+	}
+	return d, len(e.windows) > 0
+}
+
 // Estimate summarises the estimator at client time t.
 func (e *Estimator) Estimate(t int64) Estimate {
 	est := Estimate{Mode: ModeHandshake, Probes: e.probes, Rejected: e.invalid, Windows: len(e.windows)}

@@ -22,7 +22,7 @@ func rebuildHint() string {
 func check(path string) error {
 	info, err := buildinfo.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w (%v)", path, ErrNotPlugin, err)
+		return fmt.Errorf("%s: %w (%w)", path, ErrNotPlugin, err)
 	}
 	return checkInfo(path, info)
 }

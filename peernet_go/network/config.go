@@ -230,8 +230,42 @@ func (c *Config) Section(name string, out any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s: %s", name, firstLine(cleanYAMLError(err.Error())))
+		msg := firstLine(cleanYAMLError(err.Error()))
+		return fmt.Errorf("%s: %s", name, fileLines(msg, n.Line-1))
 	}
+	return nil
+}
+
+var lineNumber = regexp.MustCompile(`\bline (\d+)\b`)
+
+// fileLines shifts the "line N" of an error about a re-encoded section by
+// the section's place in the file, so that the error names the file's line.
+func fileLines(msg string, shift int) string {
+	return lineNumber.ReplaceAllStringFunc(msg, func(m string) string {
+		var n int
+		fmt.Sscanf(m, "line %d", &n)
+		return fmt.Sprintf("line %d", n+shift)
+	})
+}
+
+// SetSection sets the transport section name to v, any value that encodes
+// as a YAML mapping (a map, or a struct with yaml tags), as if it had been
+// written in the file.
+func (c *Config) SetSection(name string, v any) error {
+	if !isSection(name) {
+		return fmt.Errorf("unknown section %q (known: %s)", name, strings.Join(SectionNames, ", "))
+	}
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s must be a mapping", name)
+	}
+	if c.Sections == nil {
+		c.Sections = map[string]*yaml.Node{}
+	}
+	c.Sections[name] = &n
 	return nil
 }
 

@@ -24,7 +24,7 @@ func TestLoadSection(t *testing.T) {
 	for _, tc := range []struct{ doc, want string }{
 		{"", ""},
 		{"udp: {size: 3}\n", ""},
-		{"udp: {sise: 3}\n", `udp: line 1: unknown key "sise"`},
+		{"udp: {sise: 3}\n", `udp: line 3: unknown key "sise"`},
 		{"udp: {size: -1}\n", "udp: size: negative"},
 	} {
 		cfg, err := ParseConfig([]byte("devices: {a: h}\nserver: a\n" + tc.doc))

@@ -114,7 +114,7 @@ func savePNG(pl *plot.Plot, path string) error {
 	if err != nil {
 		return fmt.Errorf("report: drawing %s: %w", path, err)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := wt.WriteTo(w)
 		return err
 	})
@@ -343,7 +343,7 @@ func (s *series) plot(p999 float64) (*plot.Plot, error) {
 // cannot be read are skipped; if there are any, the plots are still written
 // and the error returned says how many were skipped and why the first was.
 func PlotDir(dir string) error {
-	path := filepath.Join(dir, "data.csv")
+	path := filepath.Join(dir, metrics.DataCSV)
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: plot: %w", err)
@@ -365,7 +365,7 @@ func PlotDir(dir string) error {
 		}
 		_ = p.Write(rec)
 	}
-	if _, err := p.Save(filepath.Join(dir, "plots")); err != nil {
+	if _, err := p.Save(filepath.Join(dir, metrics.PlotsDir)); err != nil {
 		return err
 	}
 	if skipped > 0 {

@@ -177,26 +177,27 @@ func WriteAll(dir string, res metrics.Result, c Clock, info *RunInfo) error {
 		name  string
 		write func(io.Writer) error
 	}{
-		{"summary.json", func(w io.Writer) error { return WriteJSON(w, res, c) }},
-		{"summary.txt", func(w io.Writer) error { return WriteText(w, res, c) }},
+		{metrics.SummaryJSON, func(w io.Writer) error { return WriteJSON(w, res, c) }},
+		{metrics.SummaryText, func(w io.Writer) error { return WriteText(w, res, c) }},
 	}
 	if info != nil {
 		files = append(files, struct {
 			name  string
 			write func(io.Writer) error
-		}{"run.yaml", info.WriteYAML})
+		}{metrics.RunYAML, info.WriteYAML})
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.write); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeFileAtomic writes path through a temporary file in the same
-// directory, synced then renamed.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+// WriteFileAtomic writes path through a temporary file in the same
+// directory, synced then renamed, so a reader never sees a half-written
+// file.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
@@ -204,7 +205,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = os.Remove(tmp.Name()) // best effort: err says what failed
 		}
 	}()
 	if err = write(tmp); err != nil {

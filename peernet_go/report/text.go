@@ -30,6 +30,9 @@ func WriteText(w io.Writer, res metrics.Result, c Clock) error {
 	bw := bufio.NewWriter(w)
 	n := res.Iterations
 	fmt.Fprintf(bw, "%-12s%d: ok %d, lost %d, error %d", "iterations", n.Total-n.Warmup, n.OK, n.Lost, n.Error)
+	if res.Period > 0 || n.Missed > 0 {
+		fmt.Fprintf(bw, ", missed %d", n.Missed)
+	}
 	if res.Period > 0 {
 		fmt.Fprintf(bw, ", late %d, too-late %d (period %s, late beyond %s)",
 			n.Late, n.TooLate, fmtOffset(res.Period), fmtOffset(res.LateThreshold))
@@ -70,6 +73,12 @@ func WriteText(w io.Writer, res metrics.Result, c Clock) error {
 			rows = append(rows, append(row, bound))
 		}
 		writeTable(bw, rows)
+		for _, st := range res.Stages {
+			if oneWay[st.Name] && !unsync && c.Bound > 0 && math.Abs(st.P50) <= float64(c.Bound)/1e9 {
+				fmt.Fprintf(bw, "%-12s%s p50 %s is within the clock bound (± %s): not told apart from 0\n",
+					"note", st.Name, FormatValue(st.P50, st.Unit), fmtOffset(c.Bound))
+			}
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: writing summary text: %w", err)

@@ -12,8 +12,8 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -48,19 +48,19 @@ func newRawEcho(b *testing.B, srv, cli *Host, payload []byte) *rawEcho {
 	n := rawEchoes.Add(1)
 	pingTopic, pongTopic := fmt.Sprintf("/raw_bench/ping%d", n), fmt.Sprintf("/raw_bench/pong%d", n)
 	q := rosnode.QoS{Reliability: rosnode.Reliable, Durability: rosnode.Volatile, Depth: rosnode.DefaultNetworkQoSDepth}
-	pong, err := srv.Publisher(pongTopic, rosmsgs.TypeSample, q)
+	pong, err := srv.Publisher(pongTopic, msgs.TypeSample, q)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { pong.Close() })
-	echo, err := srv.Subscribe(pingTopic, rosmsgs.TypeSample, q, func(m rosnode.Message) { pong.Publish(m.Data) })
+	echo, err := srv.Subscribe(pingTopic, msgs.TypeSample, q, func(m rosnode.Message) { pong.Publish(m.Data) })
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { echo.Close() })
 	r := &rawEcho{replies: make(chan []byte, 1), timer: time.NewTimer(time.Hour)}
 	r.timer.Stop()
-	sub, err := cli.Subscribe(pongTopic, rosmsgs.TypeSample, q, func(m rosnode.Message) {
+	sub, err := cli.Subscribe(pongTopic, msgs.TypeSample, q, func(m rosnode.Message) {
 		select {
 		case r.replies <- m.Data:
 		default:
@@ -70,12 +70,12 @@ func newRawEcho(b *testing.B, srv, cli *Host, payload []byte) *rawEcho {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { sub.Close() })
-	if r.ping, err = cli.Publisher(pingTopic, rosmsgs.TypeSample, q); err != nil {
+	if r.ping, err = cli.Publisher(pingTopic, msgs.TypeSample, q); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.ping.Close() })
 	f := wire.Frame{Kind: wire.Request, Seq: 1, Encoding: "bytes", Payload: payload}
-	s, err := rosmsgs.SampleFromFrame(&f, "edge", "edge")
+	s, err := msgs.SampleFromFrame(&f, "edge", "edge")
 	if err != nil {
 		b.Fatal(err)
 	}

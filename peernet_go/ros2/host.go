@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,8 @@ import (
 	// the peernet_go messages are linked in rather than loaded at run time.
 	_ "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/peernet_msgs/msg"
 	_ "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/statistics_msgs/msg"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // Host implements rosnode.Host with an rclgo node: messages of any type are
@@ -59,7 +60,7 @@ func (h *Host) typeSupport(typeName string) (types.MessageTypeSupport, error) {
 	ts, ok := typemap.GetMessage(full)
 	if !ok {
 		if ts, err = rclgo.LoadDynamicMessageTypeSupport(pkg, name); err != nil {
-			return nil, fmt.Errorf("type %s: %s (is its package built and sourced?)", full, firstLine(err))
+			return nil, fmt.Errorf("type %s: %s (is its package built and sourced?)", full, errline.First(err.Error()))
 		}
 	}
 	h.types[full] = ts
@@ -109,11 +110,11 @@ func (h *Host) Subscribe(topic, typeName string, q rosnode.QoS, fn func(rosnode.
 		fn(m)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("subscribing to %s: %s", topic, firstLine(err))
+		return nil, fmt.Errorf("subscribing to %s: %s", topic, errline.First(err.Error()))
 	}
 	if s.ws, err = h.node.Context().NewWaitSet(); err != nil {
 		s.sub.Close()
-		return nil, fmt.Errorf("subscribing to %s: %s", topic, firstLine(err))
+		return nil, fmt.Errorf("subscribing to %s: %s", topic, errline.First(err.Error()))
 	}
 	s.ws.AddSubscriptions(s.sub)
 	h.mu.Lock()
@@ -166,7 +167,7 @@ func (h *Host) Publisher(topic, typeName string, q rosnode.QoS) (rosnode.Publish
 	}
 	p, err := h.node.NewPublisher(topic, ts, &rclgo.PublisherOptions{Qos: QosProfile(q)})
 	if err != nil {
-		return nil, fmt.Errorf("publishing on %s: %s", topic, firstLine(err))
+		return nil, fmt.Errorf("publishing on %s: %s", topic, errline.First(err.Error()))
 	}
 	return &publisher{pub: p, topic: topic}, nil
 }
@@ -188,7 +189,7 @@ func (p *publisher) Publish(msg []byte) error {
 		return errClosed
 	}
 	if err := p.pub.PublishSerialized(msg); err != nil {
-		return fmt.Errorf("publishing on %s: %s", p.topic, firstLine(err))
+		return fmt.Errorf("publishing on %s: %s", p.topic, errline.First(err.Error()))
 	}
 	return nil
 }
@@ -201,7 +202,7 @@ func (p *publisher) Matched() (int, error) {
 	}
 	n, err := p.pub.GetSubscriptionCount()
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s", p.topic, firstLine(err))
+		return 0, fmt.Errorf("%s: %s", p.topic, errline.First(err.Error()))
 	}
 	return n, nil
 }
@@ -215,7 +216,7 @@ func (p *publisher) Close() error {
 	err := p.pub.Close()
 	p.pub = nil
 	if err != nil {
-		return fmt.Errorf("closing the publisher of %s: %s", p.topic, firstLine(err))
+		return fmt.Errorf("closing the publisher of %s: %s", p.topic, errline.First(err.Error()))
 	}
 	return nil
 }
@@ -224,11 +225,11 @@ func (p *publisher) Close() error {
 func (h *Host) TopicType(topic string) (string, bool, error) {
 	name, err := rclgo.ExpandTopicName(topic, h.node.Name(), h.node.Namespace(), nil)
 	if err != nil {
-		return "", false, fmt.Errorf("topic name %q: %s", topic, firstLine(err))
+		return "", false, fmt.Errorf("topic name %q: %s", topic, errline.First(err.Error()))
 	}
 	all, err := h.node.GetTopicNamesAndTypes(true) // true: ROS names (rclgo passes !demangle as no_demangle)
 	if err != nil {
-		return "", false, fmt.Errorf("reading the ROS graph: %s", firstLine(err))
+		return "", false, fmt.Errorf("reading the ROS graph: %s", errline.First(err.Error()))
 	}
 	if ts := all[name]; len(ts) > 0 {
 		return ts[0], true, nil
@@ -254,7 +255,3 @@ func (h *Host) Close() error {
 
 // firstLine keeps the first line of an rclgo error, whose message goes on
 // with a stack trace.
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return strings.TrimSpace(s)
-}

@@ -14,7 +14,9 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
-	"github.com/peernet/peernet_go/peernet_go/rosparams"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/params"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // Node is a running ROS 2 node with what rosnode needs.
@@ -22,7 +24,7 @@ type Node struct {
 	// Env holds the node's Host, name and logger.
 	Env rosnode.Env
 	// Params are the node's parameters from its --ros-args.
-	Params rosparams.Params
+	Params params.Params
 	// Node is the rclgo node.
 	Node *rclgo.Node
 }
@@ -44,21 +46,21 @@ func Main(name, version string, run func(ctx context.Context, n *Node) error) in
 func mainErr(name, version string, logger *log.Logger, run func(ctx context.Context, n *Node) error) (err error) {
 	rclArgs, _, err := rclgo.ParseArgs(os.Args[1:])
 	if err != nil {
-		return fmt.Errorf("ROS arguments: %s", firstLine(err))
+		return fmt.Errorf("ROS arguments: %s", errline.First(err.Error()))
 	}
 	rctx, err := rclgo.NewContext(rclgo.ClockTypeROSTime, rclArgs)
 	if err != nil {
-		return fmt.Errorf("initializing ROS 2: %s", firstLine(err))
+		return fmt.Errorf("initializing ROS 2: %s", errline.First(err.Error()))
 	}
 	defer func() { err = errors.Join(err, closeErr("context", rctx.Close())) }()
 	node, err := rctx.NewNode(name, "")
 	if err != nil {
-		return fmt.Errorf("creating the node: %s", firstLine(err))
+		return fmt.Errorf("creating the node: %s", errline.First(err.Error()))
 	}
 	host := NewHost(node)
 	defer func() { err = errors.Join(err, closeErr("host", host.Close())) }()
 
-	params, err := rosparams.FromArgs(os.Args[1:], node.FullyQualifiedName())
+	params, err := params.FromArgs(os.Args[1:], node.FullyQualifiedName())
 	if err != nil {
 		return err
 	}
@@ -79,5 +81,5 @@ func closeErr(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("closing the %s: %s", what, firstLine(err))
+	return fmt.Errorf("closing the %s: %s", what, errline.First(err.Error()))
 }

@@ -16,14 +16,16 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
 	"github.com/peernet/peernet_go/peernet_go/rosnode"
-	"github.com/peernet/peernet_go/peernet_go/windowstats"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 
 	peernet_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/peernet_msgs/msg"
 	statistics_msgs "github.com/peernet/peernet_go/peernet_go/ros2/rosgen/statistics_msgs/msg"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // rosContext returns a ROS 2 context on a domain of this test process's
@@ -38,7 +40,7 @@ func rosContext(t testing.TB) *rclgo.Context {
 	opts.DomainID = uint(100 + os.Getpid()%100)
 	ctx, err := rclgo.NewContextWithOpts(nil, opts)
 	if err != nil {
-		t.Skipf("ROS 2 does not initialize here: %s", firstLine(err))
+		t.Skipf("ROS 2 does not initialize here: %s", errline.First(err.Error()))
 	}
 	t.Cleanup(func() { ctx.Close() })
 	return ctx
@@ -91,7 +93,7 @@ func TestTransportConformance(t *testing.T) {
 			return c
 		},
 		InjectGarbage: func(t *testing.T, b []byte) {
-			pub, err := cli.Publisher("/peernet/edge/sample", rosmsgs.TypeSample, rosnode.QoS{Reliability: rosnode.Reliable, Durability: rosnode.Volatile, Depth: 64})
+			pub, err := cli.Publisher("/peernet/edge/sample", msgs.TypeSample, rosnode.QoS{Reliability: rosnode.Reliable, Durability: rosnode.Volatile, Depth: 64})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,8 +111,8 @@ func TestTransportConformance(t *testing.T) {
 	})
 }
 
-// TestCodecMatchesMiddleware checks package rosmsgs's CDR against the
-// middleware's own serializer: what rosmsgs encodes, rmw deserializes into
+// TestCodecMatchesMiddleware checks package msgs's CDR against the
+// middleware's own serializer: what package msgs encodes, rmw deserializes into
 // the generated type and serializes back to the same bytes.
 func TestCodecMatchesMiddleware(t *testing.T) {
 	rosContext(t)
@@ -118,37 +120,37 @@ func TestCodecMatchesMiddleware(t *testing.T) {
 		m  cdr.Message
 		ts types.MessageTypeSupport
 	}{
-		{&rosmsgs.Sample{
+		{&msgs.Sample{
 			Header: cdr.Header{Stamp: cdr.Time{Sec: 17, Nanosec: 5}, FrameID: "edge"}, Source: "edge/00ff", Kind: 1,
 			Sequence: 1 << 40, ClientSendNs: -5, ServerRecvNs: 1, ServerSendNs: 2, ClientRecvNs: 3,
 			Encoding: "cdr:sensor_msgs/msg/Image", RosType: "sensor_msgs/msg/Image", Data: []byte("abcde"),
 		}, peernet_msgs.SampleTypeSupport},
-		{&rosmsgs.Reply{
+		{&msgs.Reply{
 			Header: cdr.Header{FrameID: "cloud"}, Destination: "edge/00ff", Kind: 2, Sequence: 9,
 			ClientSendNs: 1, ServerRecvNs: 2, ServerSendNs: 3, QueueNs: 4, PreprocessNs: 5, InferenceNs: 6, PostprocessNs: 7,
 			Encoding: "json", Data: []byte(`{"label":1}`),
 		}, peernet_msgs.ReplyTypeSupport},
-		{&rosmsgs.IterationMetrics{
+		{&msgs.IterationMetrics{
 			Header: cdr.Header{FrameID: "edge"}, Iteration: 3, Warmup: true, Status: 1, Error: "no reply", Topic: "/t",
 			Sensing: 1, Upload: 2, Queue: 3, Preprocessing: 4, Inference: 5, Postprocessing: 6, Server: 7, Download: 8, RTT: 9,
 			UploadBytes: 10, DownloadBytes: 11, UploadThroughput: 12, DownloadThroughput: 13, ClockOffset: -14, ClockError: 15,
 			Lag: 16, HasHeaderAge: true, HeaderAge: 17, T0Ns: 18, T1Ns: 19, T2Ns: 20, T3Ns: 21,
 		}, peernet_msgs.IterationMetricsTypeSupport},
-		{&rosmsgs.TopicStatistics{
+		{&msgs.TopicStatistics{
 			Header: cdr.Header{FrameID: "/p"}, Topic: "/imu", Type: "sensor_msgs/msg/Imu", WindowStart: cdr.Time{Sec: 1},
 			WindowStop: cdr.Time{Sec: 2}, Messages: 3, Rate: 4, Bandwidth: 5,
-			Size:   rosmsgs.Distribution{Count: 6, Mean: 7, Stddev: 8, Min: 9, Max: 10, P50: 11, P90: 12, P99: 13},
-			Period: rosmsgs.Distribution{Count: 1}, HeaderAge: rosmsgs.Distribution{P99: 2}, TransportDelay: rosmsgs.Distribution{Mean: 3},
+			Size:   msgs.Distribution{Count: 6, Mean: 7, Stddev: 8, Min: 9, Max: 10, P50: 11, P90: 12, P99: 13},
+			Period: msgs.Distribution{Count: 1}, HeaderAge: msgs.Distribution{P99: 2}, TransportDelay: msgs.Distribution{Mean: 3},
 		}, peernet_msgs.TopicStatisticsTypeSupport},
-		{&rosmsgs.MetricsMessage{
+		{&msgs.MetricsMessage{
 			MeasurementSourceName: "/edge_node", MetricsSource: "rtt", Unit: "s", WindowStart: cdr.Time{Sec: 1}, WindowStop: cdr.Time{Sec: 2},
-			Statistics: []rosmsgs.StatisticDataPoint{{DataType: 1, Data: 0.5}, {DataType: 5, Data: 30}},
+			Statistics: []msgs.StatisticDataPoint{{DataType: 1, Data: 0.5}, {DataType: 5, Data: 30}},
 		}, statistics_msgs.MetricsMessageTypeSupport},
 	} {
 		ours := cdr.Marshal(c.m)
 		msg, err := rclgo.Deserialize(ours, c.ts)
 		if err != nil {
-			t.Fatalf("%s: the middleware does not deserialize ours: %s", c.m.TypeName(), firstLine(err))
+			t.Fatalf("%s: the middleware does not deserialize ours: %s", c.m.TypeName(), errline.First(err.Error()))
 		}
 		theirs, err := rclgo.Serialize(msg)
 		if err != nil {
@@ -188,7 +190,7 @@ func TestTopicSensor(t *testing.T) {
 	defer s.Close()
 
 	stamp := time.Now().Add(-30 * time.Millisecond).Truncate(time.Microsecond)
-	img := cdr.Image{Header: cdr.Header{Stamp: rosmsgs.Time(stamp), FrameID: "cam"}, Height: 2, Width: 3, Encoding: "mono8", Step: 3, Data: []byte{1, 2, 3, 4, 5, 6}}
+	img := cdr.Image{Header: cdr.Header{Stamp: msgs.Time(stamp), FrameID: "cam"}, Height: 2, Width: 3, Encoding: "mono8", Step: 3, Data: []byte{1, 2, 3, 4, 5, 6}}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { // publish until sampled: the subscription may match late
@@ -259,12 +261,12 @@ func TestMetricsRoundTrip(t *testing.T) {
 	edge, echo := newHost(t, ctx, "edge_node"), newHost(t, ctx, "echo")
 	got := take(t, echo, "/peernet_test/edge_node/metrics", peernet_msgs.IterationMetricsTypeSupport)
 	gotStats := take(t, echo, "/peernet_test/edge_node/statistics", statistics_msgs.MetricsMessageTypeSupport)
-	mpub, err := edge.Publisher("~/metrics", rosmsgs.TypeIterationMetrics, rosnode.DefaultQoS())
+	mpub, err := edge.Publisher("~/metrics", msgs.TypeIterationMetrics, rosnode.DefaultQoS())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mpub.Close()
-	spub, err := edge.Publisher("~/statistics", rosmsgs.TypeMetricsMessage, rosnode.StatisticsQoS())
+	spub, err := edge.Publisher("~/statistics", msgs.TypeMetricsMessage, rosnode.StatisticsQoS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +281,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 		}
 	}
 	sink := rosnode.NewMetricsSink(mpub, "edge")
-	windows, err := windowstats.New(windowstats.Options{Emit: rosnode.StatisticsPublisher(spub, "/peernet_test/edge_node", nil)})
+	windows, err := window.New(window.Options{Emit: rosnode.StatisticsPublisher(spub, "/peernet_test/edge_node", nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

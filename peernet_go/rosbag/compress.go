@@ -144,7 +144,7 @@ func decompressFile(ctx context.Context, path, format, dir string, maxWindow int
 			err = fmt.Errorf("rosbag: decompress %s: %w", path, cerr)
 		}
 		if err != nil {
-			os.Remove(out.Name())
+			_ = os.Remove(out.Name()) // best effort: err says what failed
 		}
 	}()
 	if _, err := io.Copy(out, ctxReader{ctx, r}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -730,7 +731,7 @@ func checkMCAPLayout(t *testing.T, path string, exp jsonObj) {
 		}
 		for {
 			tok, rec, err := lex.Next(nil)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

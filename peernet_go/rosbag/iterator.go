@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/minheap"
 )
 
 // Message is one recorded message.
@@ -56,9 +58,9 @@ type Iterator struct {
 	bag  *Bag
 	want map[string]bool
 
-	pending []*source // not opened yet, by earliest log time
-	heap    []*source // opened, each with a head message
-	stale   *source   // whose head was returned last: advance before use
+	pending []*source              // not opened yet, by earliest log time
+	heap    *minheap.Heap[*source] // opened, each with a head message, by (log time, file)
+	stale   *source                // whose head was returned last: advance before use
 	msg     Message
 	err     error
 	done    bool
@@ -74,7 +76,7 @@ func (b *Bag) Messages(ctx context.Context, topics ...string) (*Iterator, error)
 	if closed {
 		return nil, ErrClosed
 	}
-	it := &Iterator{ctx: ctx, bag: b}
+	it := &Iterator{ctx: ctx, bag: b, heap: minheap.New(bySourceHead)}
 	if len(topics) > 0 {
 		it.want = map[string]bool{}
 		for _, t := range topics {
@@ -112,12 +114,12 @@ func (it *Iterator) Next() bool {
 			}
 			it.remove()
 		} else {
-			it.down(0)
+			it.heap.FixTop()
 		}
 	}
 	// Open the files that may hold a message earlier than the earliest
 	// head: all of them when the metadata gives no start times.
-	for len(it.pending) > 0 && (len(it.heap) == 0 || it.pending[0].file.start <= it.heap[0].head.LogTime) {
+	for len(it.pending) > 0 && (it.heap.Len() == 0 || it.pending[0].file.start <= it.heap.Top().head.LogTime) {
 		s := it.pending[0]
 		it.pending = it.pending[1:]
 		if !it.open(s) {
@@ -126,14 +128,13 @@ func (it *Iterator) Next() bool {
 			}
 			continue
 		}
-		it.heap = append(it.heap, s)
-		it.up(len(it.heap) - 1)
+		it.heap.Push(s)
 	}
-	if len(it.heap) == 0 {
+	if it.heap.Len() == 0 {
 		it.done = true
 		return false
 	}
-	s := it.heap[0]
+	s := it.heap.Top()
 	it.msg = s.head
 	it.stale = s
 	return true
@@ -150,12 +151,13 @@ func (it *Iterator) Err() error { return it.err }
 func (it *Iterator) Close() error {
 	it.done = true
 	var first error
-	for _, s := range it.heap {
+	for _, s := range it.heap.All() {
 		if err := s.r.close(); err != nil && first == nil {
 			first = err
 		}
 	}
-	it.heap, it.pending, it.stale = nil, nil, nil
+	it.heap.Reset()
+	it.pending, it.stale = nil, nil
 	return first
 }
 
@@ -194,7 +196,7 @@ func (it *Iterator) open(s *source) bool {
 		return it.fail(err)
 	}
 	if !it.advance(s) {
-		s.r.close()
+		_ = s.r.close() // read to its end or failed: what counts is said
 		return false
 	}
 	return true
@@ -211,51 +213,17 @@ func (it *Iterator) advance(s *source) bool {
 
 // remove drops the exhausted source at the top of the heap.
 func (it *Iterator) remove() {
-	s := it.heap[0]
-	s.r.close()
-	last := len(it.heap) - 1
-	it.heap[0] = it.heap[last]
-	it.heap = it.heap[:last]
-	if last > 0 {
-		it.down(0)
-	}
+	s := it.heap.Pop()
+	_ = s.r.close() // exhausted: everything it held was read
 }
 
-func (it *Iterator) less(i, j int) bool {
-	a, b := it.heap[i], it.heap[j]
+// bySourceHead orders sources by their head message's log time, then by
+// file.
+func bySourceHead(a, b *source) bool {
 	if a.head.LogTime != b.head.LogTime {
 		return a.head.LogTime < b.head.LogTime
 	}
 	return a.index < b.index
-}
-
-func (it *Iterator) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !it.less(j, i) {
-			break
-		}
-		it.heap[i], it.heap[j] = it.heap[j], it.heap[i]
-		j = i
-	}
-}
-
-func (it *Iterator) down(i int) {
-	n := len(it.heap)
-	for {
-		j := 2*i + 1
-		if j >= n {
-			return
-		}
-		if k := j + 1; k < n && it.less(k, j) {
-			j = k
-		}
-		if !it.less(j, i) {
-			return
-		}
-		it.heap[i], it.heap[j] = it.heap[j], it.heap[i]
-		i = j
-	}
 }
 
 // decompressingReader decompresses each message of an MCAP file of a

@@ -13,6 +13,8 @@ import (
 	"sort"
 
 	"github.com/foxglove/mcap/go/mcap"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/minheap"
 )
 
 // An MCAP file is read with the record parsers of the mcap library, but
@@ -363,8 +365,8 @@ type mcapReader struct {
 	want   map[string]bool
 	topic  map[uint16]*TopicInfo // resolved channels; nil value: not wanted
 
-	nextBlock int        // next block to load
-	runs      []*mcapRun // heap by (head log time, seq)
+	nextBlock int                     // next block to load
+	runs      *minheap.Heap[*mcapRun] // by (head log time, seq)
 	seq       int
 	release   *mcapRun // exhausted run whose buffer the caller may still hold
 	free      [][]byte
@@ -398,7 +400,10 @@ func newMCAPReaderAt(r io.ReaderAt, size int64, name string, want map[string]boo
 	if err != nil {
 		return nil, err
 	}
-	return &mcapReader{f: f, want: want, topic: map[uint16]*TopicInfo{}, dec: newDecompressor(opts.MaxChunkSize)}, nil
+	return &mcapReader{
+		f: f, want: want, topic: map[uint16]*TopicInfo{}, dec: newDecompressor(opts.MaxChunkSize),
+		runs: minheap.New(byRunHead),
+	}, nil
 }
 
 // resolve returns the topic of a channel, nil when it is not wanted.
@@ -604,47 +609,18 @@ func (r *mcapReader) push(run *mcapRun, b mcapBlock) error {
 	}
 	run.seq = r.seq
 	r.seq++
-	r.runs = append(r.runs, run)
-	r.up(len(r.runs) - 1)
+	r.runs.Push(run)
 	return nil
 }
 
-func (r *mcapReader) less(i, j int) bool {
-	a, b := r.runs[i], r.runs[j]
+// byRunHead orders runs by their next message's log time, then by the
+// order they were loaded in.
+func byRunHead(a, b *mcapRun) bool {
 	ta, tb := a.msgs[a.i].logTime, b.msgs[b.i].logTime
 	if ta != tb {
 		return ta < tb
 	}
 	return a.seq < b.seq
-}
-
-func (r *mcapReader) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !r.less(j, i) {
-			break
-		}
-		r.runs[i], r.runs[j] = r.runs[j], r.runs[i]
-		j = i
-	}
-}
-
-func (r *mcapReader) down(i int) {
-	n := len(r.runs)
-	for {
-		j := 2*i + 1
-		if j >= n {
-			return
-		}
-		if k := j + 1; k < n && r.less(k, j) {
-			j = k
-		}
-		if !r.less(j, i) {
-			return
-		}
-		r.runs[i], r.runs[j] = r.runs[j], r.runs[i]
-		i = j
-	}
 }
 
 func (r *mcapReader) next(m *Message) (bool, error) {
@@ -657,7 +633,7 @@ func (r *mcapReader) next(m *Message) (bool, error) {
 		// earliest loaded one.
 		if r.nextBlock < len(r.f.blocks) {
 			b := r.f.blocks[r.nextBlock]
-			if len(r.runs) == 0 || b.start < r.runs[0].msgs[r.runs[0].i].logTime {
+			if r.runs.Len() == 0 || b.start < r.runs.Top().msgs[r.runs.Top().i].logTime {
 				r.nextBlock++
 				if err := r.load(b); err != nil {
 					return false, err
@@ -665,20 +641,17 @@ func (r *mcapReader) next(m *Message) (bool, error) {
 				continue
 			}
 		}
-		if len(r.runs) == 0 {
+		if r.runs.Len() == 0 {
 			return false, r.f.scanErr
 		}
-		run := r.runs[0]
+		run := r.runs.Top()
 		msg := run.msgs[run.i]
 		run.i++
 		if run.i == len(run.msgs) {
-			last := len(r.runs) - 1
-			r.runs[0] = r.runs[last]
-			r.runs = r.runs[:last]
+			r.runs.Pop()
 			r.release = run
-		}
-		if len(r.runs) > 0 {
-			r.down(0)
+		} else {
+			r.runs.FixTop()
 		}
 		t, _, err := r.resolve(msg.channel)
 		if err != nil {
@@ -713,7 +686,7 @@ func summarizeMCAP(ctx context.Context, path string, opts *Options) (fileSummary
 	if err != nil {
 		return fileSummary{}, err
 	}
-	defer r.close()
+	defer func() { _ = r.close() }() // read only
 	f := r.f
 	sum := fileSummary{storage: StorageMCAP}
 	if meta := f.rosbag2Metadata(); meta != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 const (
@@ -69,7 +71,7 @@ type timeYAML struct {
 func parseMetadata(data []byte) (Info, error) {
 	var doc metadataYAML
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Info{}, fmt.Errorf("%w: metadata: %s", ErrCorrupt, firstLine(err.Error()))
+		return Info{}, fmt.Errorf("%w: metadata: %s", ErrCorrupt, errline.First(err.Error()))
 	}
 	m := doc.Info
 	if m == nil {
@@ -199,11 +201,6 @@ func readLimited(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCorrupt, path, max)
 	}
 	return data, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
 }
 
 // fileSummary is what one storage file says about itself.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // QoS is one offered QoS profile of a recorded topic. Policies are named as
@@ -97,7 +99,7 @@ func parseQoSNode(n *yaml.Node) ([]QoS, error) {
 	case yaml.SequenceNode:
 		var list []qosYAML
 		if err := n.Decode(&list); err != nil {
-			return nil, fmt.Errorf("offered_qos_profiles: %s", firstLine(err.Error()))
+			return nil, fmt.Errorf("offered_qos_profiles: %s", errline.First(err.Error()))
 		}
 		return convertQoS(list), nil
 	}
@@ -111,7 +113,7 @@ func parseQoS(s string) ([]QoS, error) {
 	}
 	var list []qosYAML
 	if err := yaml.Unmarshal([]byte(s), &list); err != nil {
-		return nil, fmt.Errorf("offered_qos_profiles: %s", firstLine(err.Error()))
+		return nil, fmt.Errorf("offered_qos_profiles: %s", errline.First(err.Error()))
 	}
 	return convertQoS(list), nil
 }

@@ -212,7 +212,7 @@ func newSQLiteReader(ctx context.Context, path string, want map[string]bool, com
 	q := "SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN (" + strings.Join(ids, ",") + ") ORDER BY timestamp, id"
 	r.rows, err = db.QueryContext(ctx, q)
 	if err != nil {
-		r.close()
+		_ = r.close() // the query's error is the one to report
 		return nil, fmt.Errorf("%w: %s: read messages: %w", ErrCorrupt, r.name, err)
 	}
 	return r, nil

@@ -8,7 +8,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/network"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
@@ -72,7 +72,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 	if err != nil {
 		return run.ServerStats{}, err
 	}
-	eng, workers, closeEngines, err := run.OpenEngines(run.ModelOptions{
+	engines, closeEngines, err := run.OpenEngines(run.ModelOptions{
 		Name: c.ModelName, Device: c.Device, ORTLib: c.ORTLib, Workers: c.Workers,
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 		return run.ServerStats{}, fmt.Errorf("listening as %s over %s: %w", c.Name, c.Network, err)
 	}
 	if c.ResultsTopic != "" {
-		pub, err := env.Host.Publisher(c.ResultsTopic, rosmsgs.TypeReply, DefaultQoS())
+		pub, err := env.Host.Publisher(c.ResultsTopic, msgs.TypeReply, DefaultQoS())
 		if err != nil {
 			conn.Close()
 			return run.ServerStats{}, fmt.Errorf("parameter results_topic: %w", err)
@@ -94,7 +94,7 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 	defer conn.Close()
 	env.Logf("%s: serving model %s over %s (%s)", c.Name, c.ModelName, c.Network, endpoint(cfg, c.Network))
 	st, err := run.Serve(ctx, run.ServerOptions{
-		Conn: conn, Engine: eng, Workers: workers, MaxBatch: c.MaxBatch,
+		Conn: conn, Engines: engines, MaxBatch: c.MaxBatch,
 		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf),
 	})
 	env.Logf("%s: %d requests (%d failed), %d clock probes, %d bad frames", c.Name, st.Requests, st.Errors, st.Probes, st.BadFrames)
@@ -131,12 +131,19 @@ type resultsConn struct {
 	failed  bool
 }
 
+// Wake forwards to the wrapped Conn, so that wrapping does not hide it.
+func (c *resultsConn) Wake() {
+	if w, ok := c.Conn.(network.Waker); ok {
+		w.Wake()
+	}
+}
+
 func (c *resultsConn) Send(ctx context.Context, f *wire.Frame) error {
 	err := c.Conn.Send(ctx, f)
 	if f.Kind != wire.Reply {
 		return err
 	}
-	r, rerr := rosmsgs.ReplyFromFrame(f, f.Peer, c.frameID)
+	r, rerr := msgs.ReplyFromFrame(f, f.Peer, c.frameID)
 	if rerr == nil {
 		c.buf = cdr.MarshalAppend(c.buf[:0], &r, false)
 		rerr = c.pub.Publish(c.buf)

@@ -12,12 +12,12 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
-	"github.com/peernet/peernet_go/peernet_go/windowstats"
 )
 
 // Defaults of the node parameters.
@@ -228,8 +228,8 @@ func RunEdge(ctx context.Context, env Env, c EdgeConfig) (run.Result, error) {
 	}
 	conn, err := tr.Dial(ctx, cfg, c.Name)
 	if err != nil {
-		closeSinks(run.Result{}, err)
-		return run.Result{}, fmt.Errorf("connecting to %s over %s: %w", cfg.Server, c.Network, err)
+		err = fmt.Errorf("connecting to %s over %s: %w", cfg.Server, c.Network, err)
+		return run.Result{}, errors.Join(err, closeSinks(run.Result{}, err))
 	}
 	env.Logf("%s: sampling %s, sending to %s over %s", c.Name, source, cfg.Server, c.Network)
 	res, err := run.Client(ctx, run.ClientOptions{
@@ -281,11 +281,11 @@ func (c *EdgeConfig) openSensor(ctx context.Context, env *Env) (sensor.Sensor, s
 // directory, and returns a function that closes them all once the run is
 // over, writing the results' summaries.
 func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, source string) ([]metrics.Sink, func(run.Result, error) error, error) {
-	mpub, err := env.Host.Publisher(c.MetricsTopic, rosmsgs.TypeIterationMetrics, DefaultQoS())
+	mpub, err := env.Host.Publisher(c.MetricsTopic, msgs.TypeIterationMetrics, DefaultQoS())
 	if err != nil {
 		return nil, nil, fmt.Errorf("parameter metrics_topic: %w", err)
 	}
-	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, StatisticsQoS())
+	spub, err := env.Host.Publisher(c.StatisticsTopic, msgs.TypeMetricsMessage, StatisticsQoS())
 	if err != nil {
 		mpub.Close()
 		return nil, nil, fmt.Errorf("parameter statistics_topic: %w", err)
@@ -294,7 +294,7 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	if c.Rate > 0 {
 		period = time.Duration(float64(time.Second) / c.Rate)
 	}
-	windows, _ := windowstats.New(windowstats.Options{
+	windows, _ := window.New(window.Options{
 		Period:         c.StatisticsPeriod,
 		SummaryOptions: metrics.SummaryOptions{Period: period},
 		Emit:           StatisticsPublisher(spub, env.Node, env.Logf),
@@ -356,6 +356,9 @@ func (c *EdgeConfig) runInfo(env *Env, cfg *network.Config, mode clock.Mode, sou
 // logSummary logs the run's outcome in one line.
 func logSummary(env *Env, name string, r run.Result, s metrics.Result) {
 	line := fmt.Sprintf("%s: %d iterations: %d ok, %d lost, %d errors", name, r.Iterations, r.OK, r.Lost, r.Errors)
+	if r.Missed > 0 {
+		line += fmt.Sprintf(", %d missed", r.Missed)
+	}
 	if rtt, ok := s.Stage(metrics.StageRTT); ok {
 		line += fmt.Sprintf("; rtt p50 %s p99 %s", ms(rtt.P50), ms(rtt.P99))
 	}
@@ -394,7 +397,7 @@ func NewMetricsSink(pub Publisher, frameID string) *MetricsSink {
 
 // Write publishes r.
 func (s *MetricsSink) Write(r *metrics.Record) error {
-	m := rosmsgs.FromRecord(r, s.frameID)
+	m := msgs.FromRecord(r, s.frameID)
 	s.buf = cdr.MarshalAppend(s.buf[:0], &m, false)
 	if err := s.pub.Publish(s.buf); err != nil {
 		return fmt.Errorf("publishing iteration metrics: %w", err)
@@ -405,17 +408,17 @@ func (s *MetricsSink) Write(r *metrics.Record) error {
 // Close does nothing: the publisher belongs to the caller.
 func (s *MetricsSink) Close() error { return nil }
 
-// StatisticsPublisher returns a windowstats Emit function that publishes
+// StatisticsPublisher returns a window Emit function that publishes
 // one statistics_msgs/MetricsMessage per stage of each window on pub, with
 // source as measurement_source_name, and logs the window in one line.
-func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)) func(windowstats.Window) error {
+func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)) func(window.Window) error {
 	var buf []byte
-	return func(w windowstats.Window) error {
+	return func(w window.Window) error {
 		var errs []error
 		var line strings.Builder
 		fmt.Fprintf(&line, "window %.1f s: %d iterations", w.Stop.Sub(w.Start).Seconds(), w.Result.Iterations.Total)
 		for _, st := range w.Result.Stages {
-			m := rosmsgs.FromStageStats(source, w.Start, w.Stop, st)
+			m := msgs.FromStageStats(source, w.Start, w.Stop, st)
 			buf = cdr.MarshalAppend(buf[:0], &m, false)
 			if err := pub.Publish(buf); err != nil {
 				errs = append(errs, err)

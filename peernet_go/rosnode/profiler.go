@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
-	"github.com/peernet/peernet_go/peernet_go/topicstats"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 )
 
 // Defaults of the profiler's parameters.
@@ -98,12 +98,12 @@ func RunProfiler(ctx context.Context, env Env, c ProfilerConfig) (map[string]top
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	spub, err := env.Host.Publisher(c.StatisticsTopic, rosmsgs.TypeMetricsMessage, StatisticsQoS())
+	spub, err := env.Host.Publisher(c.StatisticsTopic, msgs.TypeMetricsMessage, StatisticsQoS())
 	if err != nil {
 		return nil, fmt.Errorf("parameter statistics_topic: %w", err)
 	}
 	defer spub.Close()
-	tpub, err := env.Host.Publisher(c.TopicStatisticsTopic, rosmsgs.TypeTopicStatistics, StatisticsQoS())
+	tpub, err := env.Host.Publisher(c.TopicStatisticsTopic, msgs.TypeTopicStatistics, StatisticsQoS())
 	if err != nil {
 		return nil, fmt.Errorf("parameter topic_statistics_topic: %w", err)
 	}
@@ -258,20 +258,20 @@ type windowRecord struct {
 
 // TopicStatistics converts a window of topic to its message, from the
 // profiling node node.
-func TopicStatistics(node, topic, typ string, w topicstats.Window) rosmsgs.TopicStatistics {
-	return rosmsgs.TopicStatistics{
-		Header:      cdr.Header{Stamp: rosmsgs.Time(w.Stop), FrameID: node},
+func TopicStatistics(node, topic, typ string, w topicstats.Window) msgs.TopicStatistics {
+	return msgs.TopicStatistics{
+		Header:      cdr.Header{Stamp: msgs.Time(w.Stop), FrameID: node},
 		Topic:       topic,
 		Type:        typ,
-		WindowStart: rosmsgs.Time(w.Start), WindowStop: rosmsgs.Time(w.Stop),
+		WindowStart: msgs.Time(w.Start), WindowStop: msgs.Time(w.Stop),
 		Messages: uint64(w.Messages), Rate: w.Rate, Bandwidth: w.Bandwidth,
 		Size: distribution(w.Size), Period: distribution(w.Period),
 		HeaderAge: distribution(w.HeaderAge), TransportDelay: distribution(w.TransportDelay),
 	}
 }
 
-func distribution(d topicstats.Distribution) rosmsgs.Distribution {
-	return rosmsgs.Distribution{
+func distribution(d topicstats.Distribution) msgs.Distribution {
+	return msgs.Distribution{
 		Count: uint64(d.Count), Mean: d.Mean, Stddev: d.Std, Min: d.Min, Max: d.Max,
 		P50: d.P50, P90: d.P90, P99: d.P99,
 	}
@@ -280,8 +280,8 @@ func distribution(d topicstats.Distribution) rosmsgs.Distribution {
 // TopicMetrics converts a window of topic to statistics_msgs messages, one
 // per quantity that has values: message_period, message_age (header age),
 // message_size and transport_delay, as "<topic>/<quantity>".
-func TopicMetrics(node, topic string, w topicstats.Window) []rosmsgs.MetricsMessage {
-	var out []rosmsgs.MetricsMessage
+func TopicMetrics(node, topic string, w topicstats.Window) []msgs.MetricsMessage {
+	var out []msgs.MetricsMessage
 	for _, q := range []struct {
 		name, unit string
 		d          topicstats.Distribution
@@ -294,18 +294,18 @@ func TopicMetrics(node, topic string, w topicstats.Window) []rosmsgs.MetricsMess
 		if q.d.Count == 0 {
 			continue
 		}
-		out = append(out, rosmsgs.MetricsMessage{
+		out = append(out, msgs.MetricsMessage{
 			MeasurementSourceName: node,
 			MetricsSource:         topic + "/" + q.name,
 			Unit:                  q.unit,
-			WindowStart:           rosmsgs.Time(w.Start),
-			WindowStop:            rosmsgs.Time(w.Stop),
-			Statistics: []rosmsgs.StatisticDataPoint{
-				{DataType: rosmsgs.StatisticAverage, Data: q.d.Mean},
-				{DataType: rosmsgs.StatisticMinimum, Data: q.d.Min},
-				{DataType: rosmsgs.StatisticMaximum, Data: q.d.Max},
-				{DataType: rosmsgs.StatisticStddev, Data: q.d.Std},
-				{DataType: rosmsgs.StatisticSampleCount, Data: float64(q.d.Count)},
+			WindowStart:           msgs.Time(w.Start),
+			WindowStop:            msgs.Time(w.Stop),
+			Statistics: []msgs.StatisticDataPoint{
+				{DataType: msgs.StatisticAverage, Data: q.d.Mean},
+				{DataType: msgs.StatisticMinimum, Data: q.d.Min},
+				{DataType: msgs.StatisticMaximum, Data: q.d.Max},
+				{DataType: msgs.StatisticStddev, Data: q.d.Std},
+				{DataType: msgs.StatisticSampleCount, Data: float64(q.d.Count)},
 			},
 		})
 	}

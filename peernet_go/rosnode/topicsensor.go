@@ -11,7 +11,7 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/media"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
-	"github.com/peernet/peernet_go/peernet_go/sensorqueue"
+	"github.com/peernet/peernet_go/peernet_go/sensor/queue"
 )
 
 // typePoll is how often WaitForType looks at the graph.
@@ -61,7 +61,7 @@ type TopicSensorOptions struct {
 // arrival, with the header stamp of types that start with a
 // std_msgs/Header.
 type TopicSensor struct {
-	*sensorqueue.Queue
+	*queue.Queue
 	sub  io.Closer
 	once sync.Once
 	err  error
@@ -81,13 +81,13 @@ func OpenTopicSensor(h Host, o TopicSensorOptions) (*TopicSensor, error) {
 	if err := o.QoS.Validate("qos"); err != nil {
 		return nil, fmt.Errorf("topic sensor %s: %w", o.Topic, err)
 	}
-	q, err := sensorqueue.New(sensorqueue.Options{Depth: o.Depth, Encoding: media.ROS(o.Type), Topic: o.Topic})
+	q, err := queue.New(queue.Options{Depth: o.Depth, Encoding: media.ROS(o.Type), Topic: o.Topic})
 	if err != nil {
 		return nil, fmt.Errorf("topic sensor %s: %w", o.Topic, err)
 	}
 	header := HeaderFirst(o.Type, o.Prefixes)
 	sub, err := h.Subscribe(o.Topic, o.Type, o.QoS, func(m Message) {
-		qm := sensorqueue.Message{Data: m.Data, Time: m.Received}
+		qm := queue.Message{Data: m.Data, Time: m.Received}
 		if header {
 			if st, err := cdr.HeaderStamp(m.Data); err == nil && !st.IsZero() {
 				qm.Stamp = st.Time()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/network"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -109,8 +109,8 @@ func TopicToken(name string) string {
 	return string(b)
 }
 
-// Transport is the ros2 network: frames travel as rosmsgs.Sample from the
-// edges to the cloud and as rosmsgs.Reply back, serialized, on per-device
+// Transport is the ros2 network: frames travel as msgs.Sample from the
+// edges to the cloud and as msgs.Reply back, serialized, on per-device
 // topics (see ROS2Network). Each client connection has an id,
 // "<device>/<hex>", that its samples carry as their source and the
 // replies as their destination, so that several connections of one device
@@ -138,12 +138,12 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	_, _ = rand.Read(id[:])
 	c := newConn(n, self, self+"/"+hex.EncodeToString(id[:]))
 	sample, reply := n.Topics(self)
-	pub, err := t.Host.Publisher(sample, rosmsgs.TypeSample, n.QoS)
+	pub, err := t.Host.Publisher(sample, msgs.TypeSample, n.QoS)
 	if err != nil {
 		return nil, fmt.Errorf("ros2: publishing on %s: %w", sample, err)
 	}
 	c.pubs[self] = pub
-	sub, err := t.Host.Subscribe(reply, rosmsgs.TypeReply, n.QoS, c.onReply)
+	sub, err := t.Host.Subscribe(reply, msgs.TypeReply, n.QoS, c.onReply)
 	if err != nil {
 		pub.Close()
 		return nil, fmt.Errorf("ros2: subscribing to %s: %w", reply, err)
@@ -168,13 +168,13 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 			continue
 		}
 		sample, reply := n.Topics(d.Name)
-		pub, err := t.Host.Publisher(reply, rosmsgs.TypeReply, n.QoS)
+		pub, err := t.Host.Publisher(reply, msgs.TypeReply, n.QoS)
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("ros2: publishing on %s: %w", reply, err)
 		}
 		c.pubs[d.Name] = pub
-		sub, err := t.Host.Subscribe(sample, rosmsgs.TypeSample, n.QoS, c.onSample(d.Name))
+		sub, err := t.Host.Subscribe(sample, msgs.TypeSample, n.QoS, c.onSample(d.Name))
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("ros2: subscribing to %s: %w", sample, err)
@@ -237,7 +237,7 @@ func (c *conn) deliver(it item) {
 // onSample returns the callback of device's sample topic.
 func (c *conn) onSample(device string) func(Message) {
 	return func(m Message) {
-		var s rosmsgs.Sample
+		var s msgs.Sample
 		if err := cdr.Unmarshal(m.Data, &s); err != nil {
 			c.deliver(item{err: &network.DecodeError{Peer: device, Err: err}})
 			return
@@ -258,7 +258,7 @@ func (c *conn) onSample(device string) func(Message) {
 }
 
 func (c *conn) onReply(m Message) {
-	var r rosmsgs.Reply
+	var r msgs.Reply
 	if err := cdr.Unmarshal(m.Data, &r); err != nil {
 		c.deliver(item{err: &network.DecodeError{Err: err}})
 		return
@@ -292,7 +292,7 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 		msg cdr.Message
 	)
 	if c.id != "" {
-		s, err := rosmsgs.SampleFromFrame(f, c.id, c.device)
+		s, err := msgs.SampleFromFrame(f, c.id, c.device)
 		if err != nil {
 			return fmt.Errorf("ros2: %w", err)
 		}
@@ -302,7 +302,7 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 		if pub = c.pubs[device]; !ok || pub == nil {
 			return fmt.Errorf("ros2: no client device for peer %q", f.Peer)
 		}
-		r, err := rosmsgs.ReplyFromFrame(f, f.Peer, c.device)
+		r, err := msgs.ReplyFromFrame(f, f.Peer, c.device)
 		if err != nil {
 			return fmt.Errorf("ros2: %w", err)
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/transporttest"
-	"github.com/peernet/peernet_go/peernet_go/rosmsgs"
+	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
@@ -47,7 +47,7 @@ func TestTransportConformance(t *testing.T) {
 			return c
 		},
 		InjectGarbage: func(t *testing.T, b []byte) {
-			pub, err := h.Publisher("/peernet/edge/sample", rosmsgs.TypeSample, QoS{Depth: 1})
+			pub, err := h.Publisher("/peernet/edge/sample", msgs.TypeSample, QoS{Depth: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,9 +3,11 @@
 // loop that answers with an inference engine. The CLI and the ROS 2 nodes
 // both drive it.
 //
-// A client run produces one [metrics.Record] per iteration and hands it to the
-// caller's sinks from a separate goroutine, so writing results never sits on
-// the timed path:
+// A client run produces one [metrics.Record] per iteration and hands it to
+// the caller's sinks in the loop's own goroutine, between iterations, so
+// writing results never sits on the timed path (a goroutine woken per
+// record would cost more than the buffered writes); a ticker flushes the
+// sinks that buffer once a second, so a killed run loses at most that:
 //
 //	res, err := run.Client(ctx, run.ClientOptions{
 //		Conn: conn, Sensor: s, Iterations: 1000, Sinks: []metrics.Sink{csv, summary},
@@ -18,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
@@ -35,10 +39,16 @@ const (
 	DefaultClockInterval = time.Second
 	DefaultGiveUp        = time.Minute
 	DefaultMaxClockError = time.Millisecond
+	DefaultMaxErrors     = 10
 )
 
 // ErrPeerDead ends a run when no reply has arrived for ClientOptions.GiveUp.
 var ErrPeerDead = errors.New("run: server stopped answering")
+
+// ErrFailing ends a run when ClientOptions.MaxErrors iterations in a row
+// failed: a broken sensor, model or sample size never gets better by
+// trying again.
+var ErrFailing = errors.New("run: every iteration fails")
 
 // ClientOptions configure a client run.
 type ClientOptions struct {
@@ -48,9 +58,14 @@ type ClientOptions struct {
 	// Sensor provides the samples.
 	Sensor sensor.Sensor
 	// Iterations to run; 0 runs until ctx ends or the sensor is exhausted.
+	// With a Rate they are scheduled slots: each one is an iteration,
+	// also when it passes while the client cannot send (status missed).
 	Iterations int
 	// Rate is the sampling rate in Hz; 0 (the default) samples as fast as
-	// the loop allows.
+	// the loop allows. With a rate the schedule is the truth: iteration i
+	// is due at start + i/Rate; one that cannot start before the next is
+	// due is recorded as missed, and every replied iteration carries its
+	// latency from the schedule.
 	Rate float64
 	// Timeout bounds each iteration's wait for its reply; a reply that does
 	// not arrive in time makes the iteration lost. It defaults to
@@ -58,8 +73,7 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// Connect bounds the wait for the server's first answer, before the
 	// first iteration: a server started at the same moment as the client
-	// has that long to come up. It defaults to DefaultConnect, and is never
-	// shorter than Timeout.
+	// has that long to come up. It defaults to DefaultConnect.
 	Connect time.Duration
 	// Warmup iterations are recorded but marked for the summary to skip.
 	Warmup int
@@ -69,6 +83,9 @@ type ClientOptions struct {
 	// ClockMode selects how the server's clock offset is found. The zero
 	// value means handshake.
 	ClockMode clock.Mode
+	// SameClockOffset is the exact offset (server minus client) in clock
+	// mode same-clock: the skew given to the server's Clock.WithSkew.
+	SameClockOffset time.Duration
 	// ClockProbes is the number of probes per burst; a burst runs before
 	// the first iteration and then every ClockInterval. They default to
 	// DefaultClockProbes and DefaultClockInterval; a negative
@@ -82,9 +99,19 @@ type ClientOptions struct {
 	// GiveUp ends the run with ErrPeerDead when no reply has arrived for
 	// this long. It defaults to DefaultGiveUp.
 	GiveUp time.Duration
+	// MaxErrors ends the run with ErrFailing after that many iterations in
+	// a row failed (status error: the sensor, the model, a frame too
+	// large). It defaults to DefaultMaxErrors; a negative value never
+	// stops.
+	MaxErrors int
+	// MaxFrame is the largest request frame sent; a larger sample makes
+	// its iteration an error. It defaults to wire.DefaultMaxSize.
+	MaxFrame int
 	// RecordOutputs keeps each reply's payload in its record.
 	RecordOutputs bool
-	// Sinks receive every record, in order, between iterations.
+	// Sinks receive every record, in order, between iterations. Sinks that
+	// are metrics.Flushers are also flushed once a second from another
+	// goroutine, so their Flush must be safe beside Write.
 	Sinks []metrics.Sink
 	// OnClock, if set, is called with the clock estimate after each probe
 	// burst, from the run's goroutine.
@@ -93,9 +120,9 @@ type ClientOptions struct {
 
 // Result describes a finished client run.
 type Result struct {
-	// Iterations counts the records produced; OK, Lost and Errors split
-	// them by status.
-	Iterations, OK, Lost, Errors int
+	// Iterations counts the records produced; OK, Lost, Errors and Missed
+	// split them by status.
+	Iterations, OK, Lost, Errors, Missed int
 	// Stale counts replies that arrived after their iteration was given up.
 	Stale int
 	// BadFrames counts messages that failed to decode.
@@ -117,9 +144,13 @@ type client struct {
 	ntp      clock.Estimate
 	probeSeq uint64
 	lastOK   time.Time
+	lastRecv time.Time // monotonic, when the last reply arrived
 	res      Result
 	werr     error                 // the first error writing a record
 	packets  network.PacketCounter // the Conn's packet counts, if it keeps them
+
+	failing  int    // iterations in a row with status error
+	firstErr string // the first of them
 }
 
 // Client runs the client loop until the iterations are done, the sensor is
@@ -136,7 +167,12 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 	if o.Connect <= 0 {
 		o.Connect = DefaultConnect
 	}
-	o.Connect = max(o.Connect, o.Timeout)
+	if o.MaxErrors == 0 {
+		o.MaxErrors = DefaultMaxErrors
+	}
+	if o.MaxFrame <= 0 {
+		o.MaxFrame = wire.DefaultMaxSize
+	}
 	if o.Clock == nil {
 		o.Clock = clock.New(0)
 	}
@@ -154,7 +190,9 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 	}
 	c := &client{ClientOptions: o, est: clock.NewEstimator(clock.EstimatorOptions{})}
 	c.packets, _ = o.Conn.(network.PacketCounter)
+	stopFlushing := flushEvery(metrics.FlushInterval, o.Sinks)
 	err := c.loop(ctx)
+	stopFlushing()
 	flush(o.Sinks)
 	werr := c.werr
 	c.res.Clock = c.estimate(o.Clock.Now())
@@ -189,6 +227,29 @@ func flush(sinks []metrics.Sink) {
 	}
 }
 
+// flushEvery flushes the sinks every d from a goroutine of its own, so that
+// a run whose iterations are slow (or hang) still has its finished records
+// on disk, until the returned function is called.
+func flushEvery(d time.Duration, sinks []metrics.Sink) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				flush(sinks)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
 func (c *client) loop(ctx context.Context) error {
 	c.res.Start = time.Now()
 	defer func() { c.res.End = time.Now() }()
@@ -201,26 +262,26 @@ func (c *client) loop(ctx context.Context) error {
 		period = time.Duration(float64(time.Second) / c.Rate)
 	}
 	start := time.Now()
-	next := start
 	lastProbe := time.Now()
 	for i := 0; c.Iterations == 0 || i < c.Iterations; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		var due time.Time
 		var lag time.Duration
 		if period > 0 {
-			if err := sleepUntil(ctx, next); err != nil {
+			due = start.Add(time.Duration(i) * period)
+			if err := sleepUntil(ctx, due); err != nil {
 				return err
 			}
-			lag = time.Since(next)
-			next = next.Add(period)
-			if behind := time.Since(next); behind > 0 { // skip the ticks already missed
-				next = next.Add((behind/period + 1) * period)
+			lag = time.Since(due)
+			if lag >= period { // the next slot has begun: this one passed unused
+				c.emit(&metrics.Record{
+					Iteration: i, Status: metrics.Missed, Warmup: i < c.Warmup,
+					LatencyFromSchedule: lag,
+				})
+				continue
 			}
-		}
-		if c.ClockMode.Name == clock.ModeHandshake && c.ClockInterval > 0 && time.Since(lastProbe) >= c.ClockInterval {
-			c.probeBurst(ctx)
-			lastProbe = time.Now()
 		}
 		r, err := c.iteration(ctx, i)
 		if errors.Is(err, io.EOF) {
@@ -231,15 +292,46 @@ func (c *client) loop(ctx context.Context) error {
 		}
 		r.Lag = lag
 		r.Warmup = i < c.Warmup
-		c.count(&r)
-		c.write(&r)
-		if r.Status == metrics.OK {
+		if period > 0 && r.Replied() {
+			r.LatencyFromSchedule = c.lastRecv.Sub(due)
+		}
+		c.emit(&r)
+		switch r.Status {
+		case metrics.OK:
 			c.lastOK = time.Now()
-		} else if time.Since(c.lastOK) > c.GiveUp {
+		case metrics.Error:
+			if c.failing++; c.failing == 1 {
+				c.firstErr = r.Err
+			}
+			if c.MaxErrors > 0 && c.failing >= c.MaxErrors {
+				return fmt.Errorf("%w: %d iterations in a row failed, the first: %s", ErrFailing, c.failing, c.firstErr)
+			}
+		}
+		if r.Status != metrics.Error {
+			c.failing = 0
+		}
+		if r.Status != metrics.OK && time.Since(c.lastOK) > c.GiveUp {
 			return fmt.Errorf("%w: no reply for %v (gave up after iteration %d)", ErrPeerDead, time.Since(c.lastOK).Round(time.Millisecond), i)
+		}
+		// Probe the clock between iterations, while the link answers, in
+		// the time left before the next slot.
+		if c.ClockMode.Name == clock.ModeHandshake && c.ClockInterval > 0 && r.Status == metrics.OK &&
+			time.Since(lastProbe) >= c.ClockInterval {
+			var until time.Time
+			if period > 0 {
+				until = start.Add(time.Duration(i+1) * period)
+			}
+			c.probeBurst(ctx, until)
+			lastProbe = time.Now()
 		}
 	}
 	return nil
+}
+
+// emit counts r and hands it to the sinks.
+func (c *client) emit(r *metrics.Record) {
+	c.count(r)
+	c.write(r)
 }
 
 func (c *client) count(r *metrics.Record) {
@@ -249,6 +341,8 @@ func (c *client) count(r *metrics.Record) {
 		c.res.OK++
 	case metrics.Lost:
 		c.res.Lost++
+	case metrics.Missed:
+		c.res.Missed++
 	default:
 		c.res.Errors++
 	}
@@ -279,7 +373,10 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 		if errors.Is(err, io.EOF) {
 			return r, io.EOF
 		}
-		r.Status, r.Err = metrics.Error, "sensor: "+err.Error()
+		r.Status, r.Err = metrics.Error, err.Error()
+		if !strings.HasPrefix(r.Err, "sensor: ") {
+			r.Err = "sensor: " + r.Err
+		}
 		return r, err
 	}
 	r.Topic = s.Topic
@@ -290,6 +387,10 @@ func (c *client) iteration(ctx context.Context, i int) (metrics.Record, error) {
 
 	req := wire.Frame{Kind: wire.Request, Seq: uint64(i) + 1, Encoding: s.Encoding, Payload: s.Data}
 	r.UploadBytes = int64(req.Len())
+	if err := req.CheckLen(c.MaxFrame); err != nil {
+		r.Status, r.Err = metrics.Error, fmt.Sprintf("sample of %d bytes: %v", len(s.Data), err)
+		return r, nil
+	}
 	var sent0, recv0 uint64
 	if c.packets != nil {
 		sent0, recv0 = c.packets.Packets()
@@ -328,6 +429,7 @@ func (c *client) recvReply(ctx context.Context, seq uint64, kinds ...wire.Kind) 
 	for {
 		rep, err := c.Conn.Recv(ctx)
 		t3 := c.Clock.Now()
+		c.lastRecv = time.Now()
 		if err != nil {
 			var de *network.DecodeError
 			if errors.As(err, &de) {
@@ -382,11 +484,22 @@ func (c *client) failed(r *metrics.Record, err error) error {
 	return err
 }
 
-// fill completes r from the reply received at t3.
+// fill completes r from the reply received at t3. The exchange's four
+// timestamps are a clock sample too (in handshake mode they refine the
+// estimate), and the offset applied is kept where the exchange allows it
+// by causality, so neither one-way delay comes out negative (see
+// clock.Constrain).
 func (c *client) fill(r *metrics.Record, rep *wire.Frame, t3 int64) {
 	r.T1, r.T2, r.T3 = rep.Times.ServerRecv, rep.Times.ServerSend, t3
 	r.DownloadBytes = int64(rep.Len())
+	p := clock.Probe{T0: r.T0, T1: r.T1, T2: r.T2, T3: r.T3}
+	if c.ClockMode.Name == clock.ModeHandshake && c.useAsSample(p) {
+		c.est.Add(p)
+	}
 	off, bound := c.offsetAt(r.T0 + (t3-r.T0)/2)
+	if c.ClockMode.Name != clock.ModeAssumeSynced {
+		off, bound = clock.Constrain(off, bound, p)
+	}
 	r.ClockOffset, r.ClockError = off, bound
 	r.RTT = time.Duration(t3 - r.T0)
 	r.Server = time.Duration(r.T2 - r.T1)
@@ -404,6 +517,19 @@ func (c *client) fill(r *metrics.Record, rep *wire.Frame, t3 int64) {
 	}
 }
 
+// maxSampleDelay is how much longer than the fastest probe an exchange's
+// network delay may be for it to count as a clock sample: a large upload's
+// exchange is as asymmetric as the path is, and would spoil the windows
+// the drift is fitted across.
+const maxSampleDelay = 2
+
+// useAsSample reports whether an exchange is as good a clock sample as the
+// probes.
+func (c *client) useAsSample(p clock.Probe) bool {
+	min, ok := c.est.MinDelay()
+	return !ok || p.Delay() <= maxSampleDelay*min
+}
+
 // offsetAt returns the clock correction for client time t.
 func (c *client) offsetAt(t int64) (offset, bound time.Duration) {
 	switch c.ClockMode.Name {
@@ -412,6 +538,8 @@ func (c *client) offsetAt(t int64) (offset, bound time.Duration) {
 		return off, b
 	case clock.ModeNTP:
 		return c.ntp.Offset, c.ntp.Bound
+	case clock.ModeSameClock:
+		return c.SameClockOffset, 0
 	}
 	return 0, 0
 }
@@ -422,6 +550,8 @@ func (c *client) estimate(t int64) clock.Estimate {
 		return c.est.Estimate(t)
 	case clock.ModeNTP:
 		return c.ntp
+	case clock.ModeSameClock:
+		return clock.Estimate{Mode: clock.ModeSameClock, Known: true, Offset: c.SameClockOffset}
 	}
 	return clock.Estimate{Mode: clock.ModeAssumeSynced}
 }

@@ -2,21 +2,18 @@ package run
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/mqtt"
@@ -70,35 +67,6 @@ type MatrixOptions struct {
 	Command []string
 	// Log, if set, receives a line as each cell starts and ends.
 	Log io.Writer
-}
-
-// MatrixRow is one cell of a matrix: a transport (at a QoS) and a size.
-type MatrixRow struct {
-	// Cell names the cell and its results directory, e.g. "mqtt-qos1_64KiB".
-	Cell string
-	// Network is the transport; QoS its MQTT QoS, or -1.
-	Network string
-	QoS     int
-	// Size is the payload size in bytes.
-	Size int
-	// Iterations, OK and Lost count the profiled run's iterations.
-	Iterations, OK, Lost int
-	// RTT, Upload and Download are the profiled run's percentiles.
-	RTTP50, RTTP99         time.Duration
-	UploadP50, DownloadP50 time.Duration
-	// Throughput is the bits of the successful iterations' frames, both
-	// ways, over the sum of their round trips, in bit/s.
-	Throughput float64
-	// Loss is the fraction of iterations that got no reply in time.
-	Loss float64
-	// RawP50 is the raw baseline's median round trip, and Ratio the
-	// profiled median over it (0 when either is missing).
-	RawP50 time.Duration
-	Ratio  float64
-	// Dir is the cell's results directory.
-	Dir string
-	// Err says why the cell, or its baseline, failed.
-	Err string
 }
 
 func (o *MatrixOptions) defaults() error {
@@ -156,19 +124,7 @@ func (c matrixCell) name() string {
 	if c.qos >= 0 {
 		n += "-qos" + strconv.Itoa(c.qos)
 	}
-	return n + "_" + SizeLabel(c.size)
-}
-
-// SizeLabel writes a size in bytes the way the matrix names cells: "64B",
-// "1KiB", "64KiB", "1MiB", or bytes when it is not a whole unit.
-func SizeLabel(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.Itoa(n>>20) + "MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.Itoa(n>>10) + "KiB"
-	}
-	return strconv.Itoa(n) + "B"
+	return n + "_" + report.SizeLabel(c.size)
 }
 
 // Matrix runs every cell — each network (each MQTT QoS a network of its
@@ -177,7 +133,7 @@ func SizeLabel(n int) string {
 // returns the rows. A cell that fails is reported in its row's Err and the
 // matrix goes on; only a cancelled ctx (the rows so far are written) or a
 // results directory that cannot be written stop it.
-func Matrix(ctx context.Context, o MatrixOptions) ([]MatrixRow, error) {
+func Matrix(ctx context.Context, o MatrixOptions) ([]report.MatrixRow, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
@@ -196,7 +152,7 @@ func Matrix(ctx context.Context, o MatrixOptions) ([]MatrixRow, error) {
 			}
 		}
 	}
-	var rows []MatrixRow
+	var rows []report.MatrixRow
 	for i, c := range cells {
 		if ctx.Err() != nil {
 			break
@@ -212,7 +168,7 @@ func Matrix(ctx context.Context, o MatrixOptions) ([]MatrixRow, error) {
 	if err != nil {
 		return rows, fmt.Errorf("matrix: %w", err)
 	}
-	if err := errors.Join(WriteMatrixCSV(f, rows), f.Close()); err != nil {
+	if err := errors.Join(report.WriteMatrixCSV(f, rows), f.Close()); err != nil {
 		return rows, fmt.Errorf("matrix: writing %s: %w", MatrixFile, err)
 	}
 	return rows, ctx.Err()
@@ -221,40 +177,23 @@ func Matrix(ctx context.Context, o MatrixOptions) ([]MatrixRow, error) {
 // cellConfig returns a loopback network config on a free port for cell c:
 // an mqtt cell sets its QoS and the embedded broker.
 func cellConfig(c matrixCell) (*network.Config, error) {
-	port, err := freeLoopbackPort(c.network == udp.Name)
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	doc := fmt.Sprintf("devices:\n  edge: 127.0.0.1\n  cloud: 127.0.0.1\nserver: cloud\nstart_port: %d\n", port-1)
+	cfg := network.Loopback(port - 1) // the server, device 1, listens on port
 	if c.qos >= 0 {
-		doc += fmt.Sprintf("mqtt:\n  broker: %s\n  qos: %d\n", mqtt.BrokerEmbedded, c.qos)
-	}
-	return network.ParseConfig([]byte(doc))
-}
-
-// freeLoopbackPort returns a TCP (or UDP) port of 127.0.0.1 that was free
-// a moment ago.
-func freeLoopbackPort(udpPort bool) (int, error) {
-	if udpPort {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %w", err)
+		if err := cfg.SetSection("mqtt", map[string]any{"broker": mqtt.BrokerEmbedded, "qos": c.qos}); err != nil {
+			return nil, err
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port, nil
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return cfg, nil
 }
 
 // runCell runs cell c: half the raw baseline, the profiled run, the other
 // half.
-func (o *MatrixOptions) runCell(ctx context.Context, c matrixCell) MatrixRow {
-	row := MatrixRow{Cell: c.name(), Network: c.network, QoS: c.qos, Size: c.size, Dir: filepath.Join(o.ResultLoc, c.name())}
+func (o *MatrixOptions) runCell(ctx context.Context, c matrixCell) report.MatrixRow {
+	row := report.MatrixRow{Cell: c.name(), Network: c.network, QoS: c.qos, Size: c.size, Dir: filepath.Join(o.ResultLoc, c.name())}
 	tr, err := Transport(c.network)
 	if err != nil {
 		row.Err = err.Error()
@@ -319,7 +258,7 @@ func (o *MatrixOptions) rawRun(ctx context.Context, b network.Baseline, c matrix
 
 // profile runs the profiling loop of cell c into its results directory and
 // fills row from its summary.
-func (o *MatrixOptions) profile(ctx context.Context, tr network.Transport, c matrixCell, row *MatrixRow) error {
+func (o *MatrixOptions) profile(ctx context.Context, tr network.Transport, c matrixCell, row *report.MatrixRow) error {
 	cfg, err := cellConfig(c)
 	if err != nil {
 		return err
@@ -344,29 +283,15 @@ func (o *MatrixOptions) profile(ctx context.Context, tr network.Transport, c mat
 	}
 	info.Sizes = report.Sizes{Sample: strconv.Itoa(c.size)}
 	info.Iterations, info.Timeout = o.Iterations, o.Timeout
-	info.Clock = report.Clock{Mode: clock.ModeAssumeSynced}
+	info.Clock = report.Clock{Mode: clock.ModeSameClock}
 	res, err := CreateResults(row.Dir, &info, ResultsOptions{})
 	if err != nil {
 		return err
 	}
 
-	// The server's Conn lives and dies in its own goroutine (ZeroMQ
-	// sockets must be closed by the goroutine that uses them).
-	srvCtx, srvStop := context.WithCancel(ctx)
-	defer srvStop()
-	ready, served := make(chan error, 1), make(chan error, 1)
-	go func() {
-		conn, err := tr.Listen(srvCtx, cfg, cfg.Server)
-		ready <- err
-		if err != nil {
-			return
-		}
-		_, err = Serve(srvCtx, ServerOptions{Conn: conn, Engine: inference.NewEngine(inference.Echo{})})
-		served <- errors.Join(err, conn.Close())
-	}()
-	if err := <-ready; err != nil {
-		res.Finish(report.Clock{Mode: clock.ModeAssumeSynced})
-		return fmt.Errorf("server: %w", err)
+	srv, err := StartServer(ctx, tr, cfg, ServerOptions{Engine: inference.NewEngine(inference.Echo{})})
+	if err != nil {
+		return errors.Join(err, res.Finish(report.Clock{Mode: clock.ModeSameClock}))
 	}
 	var tput throughput
 	result, runErr := func() (Result, error) {
@@ -377,12 +302,11 @@ func (o *MatrixOptions) profile(ctx context.Context, tr network.Transport, c mat
 		defer conn.Close()
 		return Client(ctx, ClientOptions{
 			Conn: conn, Sensor: s, Iterations: o.Iterations, Timeout: o.Timeout,
-			ClockMode: clock.Mode{Name: clock.ModeAssumeSynced},
+			ClockMode: clock.Mode{Name: clock.ModeSameClock}, // both ends in this process
 			Sinks:     append(res.Sinks(), &tput),
 		})
 	}()
-	srvStop()
-	srvErr := <-served
+	_, srvErr := srv.Stop()
 	info.Interrupted = result.Interrupted || runErr != nil
 	finErr := res.Finish(ReportClock(result.Clock, DefaultMaxClockError))
 
@@ -425,68 +349,3 @@ func (t *throughput) Write(r *metrics.Record) error {
 func (t *throughput) Close() error { return nil }
 
 func (t *throughput) bps() float64 { return metrics.Throughput(t.bytes, t.rtt) }
-
-// matrixColumns are the columns of matrix.csv. Durations are in seconds,
-// throughput in bit/s, loss a fraction; qos is empty for transports
-// without one.
-var matrixColumns = []string{
-	"cell", "network", "qos", "size", "iterations", "ok", "lost",
-	"rtt-p50", "rtt-p99", "upload-p50", "download-p50", "throughput", "loss",
-	"raw-rtt-p50", "ratio", "dir", "error",
-}
-
-// MatrixColumns returns the column names of matrix.csv.
-func MatrixColumns() []string { return slices.Clone(matrixColumns) }
-
-// WriteMatrixCSV writes rows as CSV with a header line of MatrixColumns.
-func WriteMatrixCSV(w io.Writer, rows []MatrixRow) error {
-	cw := csv.NewWriter(w)
-	cw.Write(matrixColumns)
-	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 9, 64) }
-	for _, r := range rows {
-		qos := ""
-		if r.QoS >= 0 {
-			qos = strconv.Itoa(r.QoS)
-		}
-		cw.Write([]string{
-			r.Cell, r.Network, qos, strconv.Itoa(r.Size),
-			strconv.Itoa(r.Iterations), strconv.Itoa(r.OK), strconv.Itoa(r.Lost),
-			sec(r.RTTP50), sec(r.RTTP99), sec(r.UploadP50), sec(r.DownloadP50),
-			strconv.FormatFloat(r.Throughput, 'f', 0, 64), strconv.FormatFloat(r.Loss, 'f', 4, 64),
-			sec(r.RawP50), strconv.FormatFloat(r.Ratio, 'f', 3, 64), r.Dir, r.Err,
-		})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// WriteMatrixTable writes rows as an aligned text table.
-func WriteMatrixTable(w io.Writer, rows []MatrixRow) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "network\tqos\tsize\trtt p50\trtt p99\tupload p50\tdownload p50\tthroughput\tloss\traw p50\tratio\t")
-	dur := func(d time.Duration) string { return report.FormatValue(d.Seconds(), metrics.Seconds) }
-	for _, r := range rows {
-		qos := "-"
-		if r.QoS >= 0 {
-			qos = strconv.Itoa(r.QoS)
-		}
-		ratio := "-"
-		if r.Ratio > 0 {
-			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f %%\t%s\t%s\t\n",
-			r.Network, qos, SizeLabel(r.Size), dur(r.RTTP50), dur(r.RTTP99), dur(r.UploadP50), dur(r.DownloadP50),
-			report.FormatValue(r.Throughput, metrics.BitsPerSecond), 100*r.Loss, dur(r.RawP50), ratio)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if r.Err != "" {
-			if _, err := fmt.Fprintf(w, "%s: %s\n", r.Cell, strings.TrimSpace(r.Err)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}

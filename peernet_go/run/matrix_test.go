@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,16 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/run"
 )
-
-func TestSizeLabel(t *testing.T) {
-	for n, want := range map[int]string{0: "0B", 64: "64B", 1000: "1000B", 1024: "1KiB", 1536: "1536B", 64 << 10: "64KiB", 1 << 20: "1MiB", 3 << 20: "3MiB"} {
-		if got := run.SizeLabel(n); got != want {
-			t.Errorf("SizeLabel(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
 
 // TestMatrix runs a small matrix over every default transport — MQTT at two
 // QoS levels — and two sizes, the larger one fragmented by udp, and checks
@@ -79,7 +73,7 @@ func TestMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(run.MatrixColumns(), ",") || len(recs) != len(rows)+1 {
+	if strings.Join(recs[0], ",") != strings.Join(report.MatrixColumns(), ",") || len(recs) != len(rows)+1 {
 		t.Fatalf("matrix.csv: header %v, %d lines", recs[0], len(recs))
 	}
 	col := map[string]int{}
@@ -101,7 +95,7 @@ func TestMatrix(t *testing.T) {
 	}
 
 	var table bytes.Buffer
-	if err := run.WriteMatrixTable(&table, rows); err != nil {
+	if err := report.WriteMatrixTable(&table, rows); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())
@@ -146,7 +140,7 @@ func TestMatrixCancelled(t *testing.T) {
 		return len(p), nil
 	})
 	rows, err := run.Matrix(ctx, run.MatrixOptions{Networks: []string{"udp"}, Sizes: []int{64, 128, 256}, Iterations: 10, ResultLoc: dir, Log: logw})
-	if err != context.Canceled {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 	if len(rows) == 0 || len(rows) == 3 {

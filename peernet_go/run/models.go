@@ -91,14 +91,14 @@ func openONNX(spec string, o ModelOptions) (inference.Model, error) {
 }
 
 // OpenEngines opens o.Workers instances of the model, each behind its own
-// engine: the first engine, the others (for run.ServerOptions.Workers), and
-// a function that closes them all.
-func OpenEngines(o ModelOptions) (*inference.Engine, []*inference.Engine, func(), error) {
+// engine (for run.ServerOptions.Engines), and a function that closes them
+// all.
+func OpenEngines(o ModelOptions) ([]*inference.Engine, func(), error) {
 	if o.Workers == 0 {
 		o.Workers = 1
 	}
 	if o.Workers < 1 || o.Workers > MaxWorkers {
-		return nil, nil, nil, &SpecError{Spec: o.Name, Err: fmt.Errorf("%d workers, want 1–%d", o.Workers, MaxWorkers)}
+		return nil, nil, &SpecError{Spec: o.Name, Err: fmt.Errorf("%d workers, want 1–%d", o.Workers, MaxWorkers)}
 	}
 	engines := make([]*inference.Engine, 0, o.Workers)
 	closeAll := func() {
@@ -110,9 +110,9 @@ func OpenEngines(o ModelOptions) (*inference.Engine, []*inference.Engine, func()
 		m, err := OpenModel(o)
 		if err != nil {
 			closeAll()
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		engines = append(engines, inference.NewEngine(m))
 	}
-	return engines[0], engines[1:], closeAll, nil
+	return engines, closeAll, nil
 }

@@ -10,15 +10,15 @@ import (
 )
 
 func TestOpenEngines(t *testing.T) {
-	eng, workers, closeAll, err := OpenEngines(ModelOptions{Name: "echo", Workers: 3})
+	engines, closeAll, err := OpenEngines(ModelOptions{Name: "echo", Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeAll()
-	if len(workers) != 2 {
-		t.Fatalf("%d further engines, want 2", len(workers))
+	if len(engines) != 3 {
+		t.Fatalf("%d engines, want 3", len(engines))
 	}
-	out, _, err := eng.Run(context.Background(), inference.Input{Data: []byte("hi"), Encoding: "text"})
+	out, _, err := engines[2].Run(context.Background(), inference.Input{Data: []byte("hi"), Encoding: "text"})
 	if err != nil || string(out.Data) != "hi" {
 		t.Fatalf("echo engine: %q, %v", out.Data, err)
 	}
@@ -45,7 +45,7 @@ func TestOpenModelErrors(t *testing.T) {
 		{ModelOptions{Name: "echo", Workers: MaxWorkers + 1}, "257 workers, want 1–256", true},
 		{ModelOptions{Name: "onnx:/nonexistent/model.onnx"}, "model onnx:/nonexistent/model.onnx", false},
 	} {
-		_, _, _, err := OpenEngines(c.o)
+		_, _, err := OpenEngines(c.o)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one containing %q", c.o, err, c.want)
 			continue

@@ -15,6 +15,10 @@ import (
 // does not answer.
 const connectRetry = 250 * time.Millisecond
 
+// minProbeSlack is the least time before the next scheduled iteration in
+// which a clock probe is still sent.
+const minProbeSlack = time.Millisecond
+
 // ErrNoServer is returned when the server never answers the opening probes.
 var ErrNoServer = errors.New("no reply from the server")
 
@@ -65,7 +69,7 @@ func (c *client) connect(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w within %v: %v", ErrNoServer, c.Connect, err)
+			return fmt.Errorf("%w within %v: %w", ErrNoServer, c.Connect, err)
 		}
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.Timeout)
@@ -78,17 +82,26 @@ func (c *client) connect(ctx context.Context) error {
 	cancel()
 	switch c.ClockMode.Name {
 	case clock.ModeHandshake:
-		c.probeBurst(ctx)
+		c.probeBurst(ctx, time.Time{})
 	case clock.ModeNTP:
 		return c.ntpOffsets(ctx)
 	}
 	return nil
 }
 
-// probeBurst sends ClockProbes probes and feeds the estimator.
-func (c *client) probeBurst(ctx context.Context) {
+// probeBurst sends ClockProbes probes and feeds the estimator. A non-zero
+// until (the next scheduled iteration) bounds the burst: probes never hold
+// up the schedule.
+func (c *client) probeBurst(ctx context.Context, until time.Time) {
 	for range c.ClockProbes {
-		pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		deadline := time.Now().Add(c.Timeout)
+		if !until.IsZero() {
+			if time.Until(until) < minProbeSlack {
+				break
+			}
+			deadline = until
+		}
+		pctx, cancel := context.WithDeadline(ctx, deadline)
 		p, _, err := c.probe(pctx, "")
 		cancel()
 		if err != nil {

@@ -10,45 +10,34 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/inference"
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/network/zmq"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
 )
 
-func loopback(t *testing.T) *network.Config {
+func loopbackConfig(t *testing.T) *network.Config {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	return network.Loopback(port - 1)
 }
 
-// serve runs a server with the given options until the test ends.
+// serve runs a zmq-tcp server with the given options until the test ends.
 func serve(t *testing.T, cfg *network.Config, o ServerOptions) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan error), make(chan struct{})
-	go func() {
-		defer close(done)
-		conn, err := zmq.Transport{}.Listen(ctx, cfg, cfg.Server)
-		ready <- err
-		if err != nil {
-			return
-		}
-		o.Conn = conn
-		if _, err := Serve(ctx, o); err != nil {
-			t.Error(err)
-		}
-		conn.Close()
-	}()
-	if err := <-ready; err != nil {
+	srv, err := StartServer(context.Background(), zmq.Transport{}, cfg, o)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		if _, err := srv.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func randomSensor(t *testing.T, size string) sensor.Sensor {
@@ -124,7 +113,7 @@ func putNTPTime(b []byte, t time.Time) {
 }
 
 func TestClientServerCounts(t *testing.T) {
-	cfg := loopback(t)
+	cfg := loopbackConfig(t)
 	serve(t, cfg, ServerOptions{Engine: inference.NewEngine(inference.Echo{})})
 	res, sum := runClient(t, cfg, ClientOptions{Sensor: randomSensor(t, "100:5000"), Iterations: 300, Warmup: 10})
 	c := sum.Counts()
@@ -143,7 +132,7 @@ func TestClientServerCounts(t *testing.T) {
 // server's clock is skewed by 40 ms, which the combined offsets reveal.
 func TestNTPMode(t *testing.T) {
 	addr := ntpServer(t, 3*time.Second) // the NTP server's own error cancels out
-	cfg := loopback(t)
+	cfg := loopbackConfig(t)
 	serve(t, cfg, ServerOptions{Engine: inference.NewEngine(inference.Echo{}), Clock: clock.New(40 * time.Millisecond)})
 	mode, err := clock.ParseMode("ntp:" + addr)
 	if err != nil {
@@ -162,7 +151,7 @@ func TestNTPMode(t *testing.T) {
 // TestQueuedServer serves two clients with two workers and a slow model:
 // requests wait in the queue, and the wait shows as the queue stage.
 func TestQueuedServer(t *testing.T) {
-	cfg := loopback(t)
+	cfg := loopbackConfig(t)
 	slow := func() *inference.Engine {
 		m, err := inference.NewDummy(inference.DummyOptions{Inference: 5 * time.Millisecond})
 		if err != nil {
@@ -170,7 +159,7 @@ func TestQueuedServer(t *testing.T) {
 		}
 		return inference.NewEngine(m)
 	}
-	serve(t, cfg, ServerOptions{Engine: slow(), Workers: []*inference.Engine{slow()}, MaxBatch: 1})
+	serve(t, cfg, ServerOptions{Engines: []*inference.Engine{slow(), slow()}, MaxBatch: 1})
 	var wg sync.WaitGroup
 	sums := make([]*metrics.Summary, 3)
 	for i := range sums {

@@ -74,7 +74,7 @@ func (g *guarded) Sample(ctx context.Context) (Sample, error) {
 	}
 	smp, err := g.s.Sample(ctx)
 	if err != nil {
-		if err == io.EOF || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return Sample{}, err
 		}
 		return Sample{}, fmt.Errorf("sensor: external %s: %w", g.name, err)

@@ -8,6 +8,7 @@
 //	peernet client --name edge --network-config net.yaml --sensor-type random-bytes --iterations 1000 --result-loc results/run1
 //	peernet bench  [client and server options]   both ends in one process over loopback
 //	peernet plot DIR                              histograms of an existing results directory
+//	peernet summarize DIR                         rebuild a killed run's summary from its records
 //	peernet bag info BAG                          what a rosbag2 recording holds
 //	peernet baseline serve|ping                   raw transport ping-pong, no profiler
 //	peernet version
@@ -22,6 +23,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 func main() {
@@ -32,6 +35,7 @@ func main() {
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
+
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
@@ -44,15 +48,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server":   {"answer requests with an inference model", serverCmd},
-		"client":   {"sample a sensor, send, time every stage", clientCmd},
-		"bench":    {"client and server in one process over loopback", benchCmd},
-		"plot":     {"write histograms for a results directory", plotCmd},
-		"bag":      {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
-		"baseline": {"raw transport ping-pong without the profiler", baselineCmd},
-		"matrix":   {"compare transports × payload sizes on loopback", matrixCmd},
-		"keygen":   {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
-		"version":  {"print the version", versionCmd},
+		"server":    {"answer requests with an inference model", serverCmd},
+		"client":    {"sample a sensor, send, time every stage", clientCmd},
+		"bench":     {"client and server in one process over loopback", benchCmd},
+		"plot":      {"write histograms for a results directory", plotCmd},
+		"summarize": {"rebuild the summary of a results directory from its records", summarizeCmd},
+		"bag":       {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
+		"baseline":  {"raw transport ping-pong without the profiler", baselineCmd},
+		"matrix":    {"compare transports × payload sizes on loopback", matrixCmd},
+		"keygen":    {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
+		"version":   {"print the version", versionCmd},
 	}
 }
 
@@ -84,8 +89,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	if c, ok := cmds[args[0]]; ok {
 		return c.fn(args[1:], stdout, stderr)
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	if isHelp(args[0]) {
 		printUsage(stdout)
 		return errHelp
 	}
@@ -124,8 +128,8 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "plot", "bag", "baseline", "matrix", "keygen", "version"} {
-		fmt.Fprintf(w, "  %-9s %s\n", name, commands()[name].summary)
+	for _, name := range []string{"server", "client", "bench", "plot", "summarize", "bag", "baseline", "matrix", "keygen", "version"} {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `
 Run "peernet <command> -h" for a command's options.
@@ -137,11 +141,23 @@ Examples:
 `)
 }
 
-// oneLine keeps an error message on one line.
+// oneLine keeps an error message on one line; a cut is marked.
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " …"
+	first := errline.First(s)
+	if first != strings.TrimSpace(s) {
+		first += " …"
 	}
-	return s
+	return first
 }
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"

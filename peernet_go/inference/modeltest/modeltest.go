@@ -138,7 +138,7 @@ func CheckOutput(out inference.Output) error {
 	switch enc {
 	case media.JPEG, media.PNG:
 		if _, format, err := image.DecodeConfig(bytes.NewReader(out.Data)); err != nil || format != enc {
-			return fmt.Errorf("output of encoding %s does not decode as one (%s, %v)", enc, format, err)
+			return fmt.Errorf("output of encoding %s does not decode as one (%s, %w)", enc, format, err)
 		}
 	case media.JSON:
 		if !json.Valid(out.Data) {

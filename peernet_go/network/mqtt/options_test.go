@@ -87,7 +87,7 @@ func TestOptionsErrors(t *testing.T) {
 		section string
 		want    string
 	}{
-		{"brokr: x", `mqtt: line 1: unknown key "brokr"`},
+		{"brokr: x", `mqtt: line 4: unknown key "brokr"`},
 		{"tls: {cafile: x}", `unknown key "cafile"`},
 		{"broker: localhost:1883", `mqtt: broker: "localhost:1883": scheme "localhost", want embedded or tcp://`},
 		{"broker: tcp://localhost", `mqtt: broker: "tcp://localhost": want SCHEME://HOST:PORT`},

@@ -68,15 +68,17 @@ func TestRunSurvivesBrokerRestart(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run ended with %v after %d iterations", err, res.Iterations)
 			}
-			t.Logf("%d iterations: %d ok, %d lost, %d errors", res.Iterations, res.OK, res.Lost, res.Errors)
+			t.Logf("%d iterations: %d ok, %d lost, %d errors, %d missed", res.Iterations, res.OK, res.Lost, res.Errors, res.Missed)
 			if res.Iterations != n || res.Interrupted {
 				t.Fatalf("run did not finish: %+v", res)
 			}
 			if res.Lost+res.Errors == 0 {
 				t.Error("no iteration was lost while the broker was down")
 			}
-			if res.OK < n/2 {
-				t.Errorf("only %d of %d iterations succeeded", res.OK, n)
+			// Slots that pass while the client waits for the broker are
+			// missed; the run must recover well before its end.
+			if res.OK < n/5 || res.OK+res.Lost+res.Errors+res.Missed != n {
+				t.Errorf("%d ok, %d lost, %d errors, %d missed of %d slots: the run did not recover", res.OK, res.Lost, res.Errors, res.Missed, n)
 			}
 		})
 	}

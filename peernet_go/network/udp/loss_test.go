@@ -43,7 +43,7 @@ func profile(t *testing.T, cfg *network.Config, size string, n int, drop func(*w
 	}
 	defer s.Close()
 	res, err := run.Client(ctx, run.ClientOptions{
-		Conn: cli, Sensor: s, Iterations: n, Timeout: 100 * time.Millisecond,
+		Conn: cli, Sensor: s, Iterations: n, Timeout: 300 * time.Millisecond,
 		ClockMode: clock.Mode{Name: clock.ModeAssumeSynced},
 	})
 	if err != nil {

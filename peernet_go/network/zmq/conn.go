@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,8 +22,8 @@ import (
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
 
-// waitSlice is the longest a blocked Send or Recv waits inside libzmq (as
-// ZMQ_SNDTIMEO or ZMQ_RCVTIMEO) before it looks at its context and at Close
+// waitSlice is the longest a blocked Send waits inside libzmq (as
+// ZMQ_SNDTIMEO), or a Recv in Go's poller, before it looks at its context and at Close
 // again. A message that arrives ends the wait at once.
 const waitSlice = 50 * time.Millisecond
 
@@ -122,7 +123,6 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	steps := []func() error{
 		func() error { return c.sock.SetRouterMandatory(1) },
 		func() error { return c.sock.SetRouterHandover(true) },
-		c.openWake,
 	}
 	if keys != nil {
 		// The ZAP handler first: a context without one lets every
@@ -190,11 +190,12 @@ func setOptions(steps ...func() error) error {
 //
 // libzmq sockets are not thread safe and libzmq aborts the process when a
 // socket is closed while another thread is inside a call on it. So every
-// operation on the socket, Close included, holds mu; a Send or Recv never
-// blocks inside libzmq for longer than waitSlice, and between slices it
-// looks at closed, which Close sets before it takes mu. Close from another
-// goroutine therefore waits at most one slice, and the socket is closed only
-// when no call is running on it.
+// operation on the socket, Close included, holds mu. Recv never blocks
+// inside libzmq: it waits for the socket's ZMQ_FD in Go's poller (holding
+// no thread), which Close interrupts at once; a Send blocks inside libzmq
+// for at most waitSlice at a time, and between slices it looks at closed,
+// which Close sets before it takes mu. The socket is closed only when no
+// call is running on it.
 type conn struct {
 	closed atomic.Bool
 
@@ -202,7 +203,6 @@ type conn struct {
 	zctx     *zmq4.Context
 	sock     *zmq4.Socket
 	sndtimeo time.Duration // current ZMQ_SNDTIMEO
-	rcvtimeo time.Duration // current ZMQ_RCVTIMEO
 	server   bool
 	endpoint string
 	maxFrame int
@@ -212,14 +212,14 @@ type conn struct {
 	parts    [][]byte // reused part list for Recv
 	in       wire.Frame
 
-	// Wake-ups (servers only): Wake sends a message on wakeTx, under
-	// wakeMu; Recv polls wakeRx, under mu, beside sock. woken coalesces
-	// wakes that come before Recv has seen the last one.
-	wakeMu sync.Mutex
-	wakeTx *zmq4.Socket
-	wakeRx *zmq4.Socket
-	poller *zmq4.Poller
-	woken  atomic.Bool
+	// Recv waits for the socket in Go's poller, not inside libzmq, so a
+	// blocked Recv holds no OS thread and no P: evfd is a duplicate of the
+	// socket's ZMQ_FD (readable when its events may have changed) and rc
+	// its raw conn. Wake and Close end a wait by moving evfd's read
+	// deadline into the past; woken says a Wake did.
+	evfd  *os.File
+	rc    syscall.RawConn
+	woken atomic.Bool
 
 	// CURVE: the server's ZAP handler, and the client's monitor socket,
 	// on which libzmq reports failed handshakes (used under mu).
@@ -264,34 +264,32 @@ func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("socket options: %w", err)
 	}
+	if err := c.openWait(); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
-// openWake makes the pair of inproc sockets Wake signals Recv through.
-func (c *conn) openWake() error {
-	rx, err := c.zctx.NewSocket(zmq4.PAIR)
+// openWait prepares Recv's wait in Go's poller on the socket's ZMQ_FD.
+func (c *conn) openWait() error {
+	fd, err := c.sock.GetFd()
 	if err != nil {
-		return fmt.Errorf("wake socket: %w", err)
+		return fmt.Errorf("ZMQ_FD: %w", err)
 	}
-	c.wakeRx = rx
-	tx, err := c.zctx.NewSocket(zmq4.PAIR)
+	dup, err := syscall.Dup(fd)
 	if err != nil {
-		return fmt.Errorf("wake socket: %w", err)
+		return fmt.Errorf("ZMQ_FD: %w", err)
 	}
-	c.wakeTx = tx
-	endpoint := fmt.Sprintf("inproc://peernet-wake-%p", c)
-	err = setOptions(
-		func() error { return rx.SetLinger(0) },
-		func() error { return tx.SetLinger(0) },
-		func() error { return rx.Bind(endpoint) },
-		func() error { return tx.Connect(endpoint) },
-	)
-	if err != nil {
-		return fmt.Errorf("wake socket: %w", err)
+	syscall.CloseOnExec(dup)
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return fmt.Errorf("ZMQ_FD: %w", err)
 	}
-	c.poller = zmq4.NewPoller()
-	c.poller.Add(c.sock, zmq4.POLLIN)
-	c.poller.Add(rx, zmq4.POLLIN)
+	c.evfd = os.NewFile(uintptr(dup), "zmq-events")
+	if c.rc, err = c.evfd.SyscallConn(); err != nil {
+		return fmt.Errorf("ZMQ_FD: %w", err)
+	}
 	return nil
 }
 
@@ -350,41 +348,49 @@ func (c *conn) Security() network.Security {
 	return s
 }
 
-// Wake implements network.Waker on the serving end: a Recv blocked in
-// libzmq returns network.ErrWoken at once. On a client it does nothing.
+// Wake implements network.Waker: a Recv waiting for a message returns
+// network.ErrWoken at once (or the next one does).
 func (c *conn) Wake() {
-	if c.closed.Load() || c.woken.Swap(true) {
+	if c.closed.Load() {
 		return
 	}
-	c.wakeMu.Lock()
-	defer c.wakeMu.Unlock()
-	if c.wakeTx != nil {
-		_, _ = c.wakeTx.SendBytes(nil, zmq4.DONTWAIT)
-	}
+	c.woken.Store(true)
+	_ = c.evfd.SetReadDeadline(aLongTimeAgo)
 }
 
-// waitWake waits up to d for a message on sock or a wake-up. It returns
-// network.ErrWoken after a wake-up, and nil when a message may be read.
-func (c *conn) waitWake(d time.Duration) error {
-	polled, err := c.poller.Poll(d)
-	if err != nil {
+// aLongTimeAgo is a deadline in the past, to end a wait at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// waitIn waits until a message can be read (nil), d passes (errAgain), or
+// a Wake (network.ErrWoken). The socket's events are read after the poller
+// is armed, so no edge of the ZMQ_FD is missed.
+func (c *conn) waitIn(d time.Duration) error {
+	if err := c.evfd.SetReadDeadline(time.Now().Add(d)); err != nil {
 		return err
 	}
-	for _, p := range polled {
-		if p.Socket == c.wakeRx && p.Events&zmq4.POLLIN != 0 {
-			c.woken.Store(false) // before draining: a later Wake sends again
-			for {
-				if _, err := c.wakeRx.RecvBytes(zmq4.DONTWAIT); err != nil {
-					break
-				}
-			}
-			return network.ErrWoken
+	var zerr error
+	err := c.rc.Read(func(uintptr) bool {
+		if c.woken.Load() || c.closed.Load() {
+			return true
 		}
-	}
-	if len(polled) == 0 {
+		ev, err := c.sock.GetEvents()
+		if err != nil {
+			zerr = err
+			return true
+		}
+		return ev&zmq4.POLLIN != 0
+	})
+	switch {
+	case zerr != nil:
+		return zerr
+	case c.woken.Swap(false):
+		return network.ErrWoken
+	case c.closed.Load():
+		return network.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errAgain
 	}
-	return nil
+	return err
 }
 
 // Send sends f: a small frame (payload up to 16 KiB) as one message part,
@@ -499,48 +505,36 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 	}
 	for {
 		to, err := c.slice(ctx)
-		if err == nil && to != c.rcvtimeo {
-			if err = c.sock.SetRcvtimeo(to); err == nil {
-				c.rcvtimeo = to
-			}
-		}
 		if err != nil {
 			return nil, c.errorf("recv", err)
 		}
-		var first zmq4.Flag
-		if c.poller != nil {
-			switch err := c.waitWake(to); {
-			case errors.Is(err, errAgain):
-				continue
-			case err != nil:
+		switch err := c.waitIn(to); {
+		case errors.Is(err, errAgain):
+			if err := c.handshakeError(); err != nil {
 				return nil, c.errorf("recv", err)
 			}
-			first = zmq4.DONTWAIT
+			continue
+		case err != nil:
+			return nil, c.errorf("recv", err)
 		}
-		n, err := c.recvParts(first)
+		n, err := c.recvParts()
 		if err == nil {
 			return c.decode(n)
 		}
 		if zmq4.AsErrno(err) != errAgain || n > 0 {
 			return nil, c.errorf("recv", err)
 		}
-		if err := c.handshakeError(); err != nil {
-			return nil, c.errorf("recv", err)
-		}
 	}
 }
 
-// recvParts reads one whole message into c.parts and returns its number of
-// parts; parts beyond maxParts are read and dropped. Only the first part
-// may wait (with first 0, up to ZMQ_RCVTIMEO): the others arrive with it.
-func (c *conn) recvParts(first zmq4.Flag) (int, error) {
+// recvParts reads one whole message into c.parts, without waiting, and
+// returns its number of parts; parts beyond maxParts are read and dropped.
+// The caller waited until the first part was there (waitIn): the others
+// arrive with it.
+func (c *conn) recvParts() (int, error) {
 	c.parts = c.parts[:0]
 	for n := 0; ; n++ {
-		flags := zmq4.DONTWAIT
-		if n == 0 {
-			flags = first
-		}
-		b, err := c.sock.RecvBytes(flags)
+		b, err := c.sock.RecvBytes(zmq4.DONTWAIT)
 		if err != nil {
 			if n > 0 {
 				err = fmt.Errorf("part %d of a message: %w", n+1, err)
@@ -606,21 +600,16 @@ func (c *conn) slice(ctx context.Context) (time.Duration, error) {
 // Recv: that call returns ErrClosed within one wait slice (50 ms). Closing
 // twice is harmless.
 func (c *conn) Close() error {
-	c.closed.Store(true)
-	c.wakeMu.Lock()
-	if c.wakeTx != nil {
-		c.wakeTx.Close()
-		c.wakeTx = nil
+	if !c.closed.Swap(true) && c.evfd != nil {
+		_ = c.evfd.SetReadDeadline(aLongTimeAgo) // ends a waiting Recv
 	}
-	c.wakeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sock == nil {
 		return nil
 	}
-	if c.wakeRx != nil {
-		c.wakeRx.Close()
-		c.wakeRx, c.poller = nil, nil
+	if c.evfd != nil {
+		c.evfd.Close()
 	}
 	if c.monitor != nil {
 		c.monitor.Close()

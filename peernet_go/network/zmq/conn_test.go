@@ -327,7 +327,7 @@ func TestListenDialErrors(t *testing.T) {
 			bad := loopback(t, "max_frames: 1")
 			_, err := Transport{}.Dial(ctx, bad, "edge")
 			return err
-		}, `zmq: line 1: unknown key "max_frames"`},
+		}, `zmq: line 7: unknown key "max_frames"`},
 		{"bad host", func() error {
 			bad := loopback(t)
 			bad.Devices[1].Host = "no-such-host.invalid"

@@ -56,9 +56,9 @@ func TestLoadOptions(t *testing.T) {
 
 func TestLoadOptionsErrors(t *testing.T) {
 	tests := []struct{ section, want string }{
-		{"{max_frames: 1}", `zmq: line 1: unknown key "max_frames"`},
-		{"{max_frame: big}", "zmq: line 1: cannot unmarshal !!str `big` into int"},
-		{"{heartbeat: soon}", `zmq: line 1: cannot unmarshal !!str ` + "`soon`" + ` into time.Duration`},
+		{"{max_frames: 1}", `zmq: line 3: unknown key "max_frames"`},
+		{"{max_frame: big}", "zmq: line 3: cannot unmarshal !!str `big` into int"},
+		{"{heartbeat: soon}", `zmq: line 3: cannot unmarshal !!str ` + "`soon`" + ` into time.Duration`},
 		{"{bind: 'tcp://x'}", `zmq: bind: "tcp://x" is not "*", an IP address or an interface name`},
 		{"{max_frame: 100}", "zmq: max_frame: 100 out of range [1024, 4294967295]"},
 		{"{max_frame: 5000000000}", "zmq: max_frame: 5000000000 out of range [1024, 4294967295]"},

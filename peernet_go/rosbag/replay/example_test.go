@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -23,7 +24,7 @@ func Example() {
 	n := 0
 	for {
 		smp, err := s.Sample(ctx)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

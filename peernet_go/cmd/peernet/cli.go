@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/peernet/peernet_go/peernet_go/run"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: peernet %s\n\nOptions:\n", strings.TrimSpace(usage))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors. Positional
+// arguments are refused.
+func parse(fs *flag.FlagSet, args []string) error { return parseN(fs, args, 0, "") }
+
+// parseN parses args and wants exactly n positional arguments, described
+// by what.
+func parseN(fs *flag.FlagSet, args []string, n int, what string) error {
+	fs.SetOutput(io.Discard) // the one-line error is printed by runMain
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(os.Stderr)
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		return usageError{err}
+	case n == 0 && fs.NArg() > 0:
+		return usagef("unexpected argument %q", fs.Arg(0))
+	case fs.NArg() != n:
+		return usagef("%s needs %s", fs.Name(), what)
+	}
+	return nil
+}
+
+// interruptible returns a context cancelled by the first Ctrl-C (or
+// SIGTERM); a second one exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(stderr, "\npeernet: stopping, writing the results (interrupt again to quit at once)")
+		cancel()
+		<-sig
+		os.Exit(130)
+	}()
+	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+func logWriter(quiet bool, stderr io.Writer) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return stderr
+}
+
+func transportNames() []string { return run.TransportNames() }

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/report"
+	"github.com/peernet/peernet_go/peernet_go/run"
+)
+
+const clientUsage = `client --name NAME --network-config FILE [--sensor-type TYPE] [--iterations N] [--rate HZ] [options]
+
+Samples a sensor, sends each sample to the server of the network config,
+and times every stage of the reply: sensing, upload and download (one-way,
+corrected by the clock offset, with its bound), the server's queue,
+preprocessing, inference and postprocessing. Results stream to
+--result-loc (data.csv, records.jsonl), and the summary is printed at the
+end. With --rate, every slot of the schedule is an iteration: one that
+passes while the client cannot send is recorded as missed.
+
+Examples:
+  peernet client --name edge --network-config config/network.yaml --iterations 1000 --result-loc results/run1
+  peernet client --name edge --network-config net.yaml --sensor-type synthetic-camera --rate 30 --iterations 900
+  peernet client --name edge --network-config net.yaml --network mqtt --sensor-type rosbag --dataset-loc bag/ --topic /camera/image_raw`
+
+func clientCmd(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet("client", clientUsage, stderr)
+	o.common(fs)
+	o.client(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, tr, err := o.openNetwork(false)
+	if err != nil {
+		return err
+	}
+	if o.name == "" {
+		o.name = firstClient(cfg)
+	}
+	return o.runClient(tr, cfg, "client", stdout, stderr, nil)
+}
+
+// runClient runs the client loop against cfg's server and writes the results.
+func (o *options) runClient(tr network.Transport, cfg *network.Config, role string, stdout, stderr io.Writer, fill func(*report.RunInfo)) error {
+	mode, err := clock.ParseMode(o.clockMode)
+	if err != nil {
+		return usageError{err}
+	}
+	if mode.Name == clock.ModeSameClock && role != "bench" {
+		return usagef("-clock same-clock: only for bench, whose two ends share one clock")
+	}
+	if err := o.check(true); err != nil {
+		return err
+	}
+	sopts, err := o.sensorOptions()
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptible(stderr)
+	defer stop()
+	s, err := run.OpenSensor(ctx, sopts)
+	if err != nil {
+		return usageError{err}
+	}
+	defer s.Close()
+
+	// Dial first: a transport section that does not parse fails here,
+	// before a results directory exists.
+	conn, err := tr.Dial(ctx, cfg, o.name)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", cfg.ServerAddr(), err)
+	}
+	defer conn.Close()
+	dir := o.resultLoc
+	if dir == "" {
+		if dir, err = run.UniqueDir("results", o.name); err != nil {
+			return err
+		}
+	}
+	info := o.runInfo(role, cfg, mode)
+	if fill != nil {
+		fill(&info)
+	}
+	var period time.Duration
+	if o.rate > 0 {
+		period = time.Duration(float64(time.Second) / o.rate)
+	}
+	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: period, Plots: o.generatePlots, Overwrite: o.overwrite})
+	if errors.Is(err, run.ErrResultsExist) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+
+	sinks := res.Sinks()
+	bar := o.progress(stderr)
+	if bar != nil {
+		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
+	}
+	clk := o.clientClock
+	if clk == nil {
+		clk = clock.New(o.clockSkew)
+	}
+	result, runErr := run.Client(ctx, run.ClientOptions{
+		Conn: conn, Sensor: s, Iterations: o.iterations, Rate: o.rate, Timeout: o.timeout,
+		Warmup: o.warmup, Clock: clk, ClockMode: mode, SameClockOffset: o.sameClockOffset,
+		ClockProbes: o.clockProbes, ClockInterval: o.clockInterval, GiveUp: o.giveUp, Connect: o.connect,
+		MaxErrors: o.maxErrors, MaxFrame: o.maxFrame, RecordOutputs: o.recordOutputs, Sinks: sinks,
+	})
+	conn.Close()
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(stderr)
+	}
+	if errors.Is(runErr, run.ErrNoServer) {
+		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
+	}
+	info.Interrupted = result.Interrupted || runErr != nil
+	if result.ServerHost != "" {
+		info.Hosts.Server = result.ServerHost
+		if result.ServerSyncState != "" {
+			if info.TimeSync == nil {
+				info.TimeSync = map[string]string{}
+			}
+			info.TimeSync[result.ServerHost+" (server)"] = result.ServerSyncState
+		}
+	}
+	rc := run.ReportClock(result.Clock, o.maxClockError)
+	rc.SyncState = info.TimeSync[info.Hosts.Client]
+	finErr := res.Finish(rc)
+	if !o.quiet && result.Iterations > 0 {
+		if b, err := os.ReadFile(filepath.Join(dir, metrics.SummaryText)); err == nil {
+			_, _ = stdout.Write(b) // the results are on disk whatever the terminal does
+		}
+		fmt.Fprintf(stdout, "results: %s\n", dir)
+	}
+	return errors.Join(runErr, finErr)
+}
+
+func (o *options) runInfo(role string, cfg *network.Config, mode clock.Mode) report.RunInfo {
+	info := report.NewRunInfo(version, append([]string{"peernet"}, os.Args[1:]...))
+	info.Role = role
+	host, _ := os.Hostname()
+	info.Hosts.Client = host
+	if d, err := cfg.Device(cfg.Server); err == nil {
+		info.Hosts.Server = d.Host
+	}
+	info.Transport = o.network
+	devices := map[string]string{}
+	for _, d := range cfg.Devices {
+		devices[d.Name] = d.Host
+	}
+	info.Network = report.NetworkInfo{
+		ConfigFile: o.networkConfig, Name: o.name, Server: cfg.Server,
+		Devices: devices, StartPort: cfg.StartPort, Endpoint: cfg.ServerAddr(),
+	}
+	info.Sensor = report.SensorInfo{Type: o.sensorType, Options: map[string]string{}}
+	for k, v := range map[string]string{
+		"size": o.sensorSize, "dataset-loc": o.datasetLoc, "object": o.sensorObject,
+		"resolution": o.sensorResolution, "format": o.sensorFormat, "topics": o.topics.String(),
+	} {
+		if v != "" {
+			info.Sensor.Options[k] = v
+		}
+	}
+	info.Sizes = report.Sizes{Sample: o.sensorSize, MaxFrame: o.maxFrame}
+	info.Iterations, info.Warmup, info.Rate, info.Timeout = o.iterations, o.warmup, o.rate, o.timeout
+	info.Clock = report.Clock{Mode: mode.String(), MaxError: o.maxClockError}
+	if state := clock.SyncState(); state != "" {
+		info.TimeSync = map[string]string{host: state}
+	}
+	return info
+}
+
+// progress returns a progress bar on a terminal, or nil.
+func (o *options) progress(stderr io.Writer) *progressbar.ProgressBar {
+	f, ok := stderr.(*os.File)
+	if o.quiet || !ok || !isatty.IsTerminal(f.Fd()) {
+		return nil
+	}
+	max := int64(o.iterations)
+	if max == 0 {
+		max = -1
+	}
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("iterations"),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
+}
