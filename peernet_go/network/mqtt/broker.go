@@ -3,6 +3,7 @@ package mqtt
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -11,7 +12,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 
-	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 )
 
 // brokerBuffer is the size of the embedded broker's read and write buffer
@@ -45,9 +46,8 @@ func startBroker(addr string, o *Options) (*broker, error) {
 // startGuardedBroker starts a broker listening on addr (host:port) that
 // admits clients as g says, with TLS when cert is set.
 func startGuardedBroker(addr string, o *Options, g *guard, cert *tls.Certificate) (*broker, error) {
-	if g.refusals == nil {
-		g.refusals = network.NewNoticeLimiter(func(string) {}, "")
-		g.denials = network.NewNoticeLimiter(func(string) {}, "")
+	if g.log == nil {
+		g.log = ratelog.New(io.Discard, ratelog.Options{})
 	}
 	caps := mochi.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(o.MaxFrame + topicRoom)
@@ -85,8 +85,7 @@ func startGuardedBroker(addr string, o *Options, g *guard, cert *tls.Certificate
 // Close stops the broker and disconnects its clients.
 func (b *broker) Close() error {
 	err := b.srv.Close()
-	b.guard.refusals.Close()
-	b.guard.denials.Close()
+	b.guard.log.Flush()
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 	"github.com/peernet/peernet_go/peernet_go/network"
 )
 
@@ -186,9 +187,9 @@ type guard struct {
 	base   string // PREFIX/SERVER/
 
 	refused, denied atomic.Uint64
-	// Notices of refused clients and of denied operations, each kind
-	// limited on its own.
-	refusals, denials *network.NoticeLimiter
+	// log reports refused clients and denied operations, each kind
+	// rate-limited on its own.
+	log *ratelog.Logger
 }
 
 // ID names the hook.
@@ -225,7 +226,7 @@ func (g *guard) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool 
 		return true
 	}
 	g.refused.Add(1)
-	g.refusals.Notice(fmt.Sprintf("mqtt: refused client %.40q from %s: %s", cl.ID, cl.Net.Remote, why))
+	g.log.Printf("mqtt-refused-client", "mqtt: refused client %.40q from %s: %s", cl.ID, cl.Net.Remote, why)
 	return false
 }
 
@@ -244,7 +245,7 @@ func (g *guard) OnACLCheck(cl *mochi.Client, topic string, write bool) bool {
 	if write {
 		what = "publishing on"
 	}
-	g.denials.Notice(fmt.Sprintf("mqtt: denied client %.40q from %s %s %.100q (it may use only %sreq and %srep)", cl.ID, cl.Net.Remote, what, topic, own, own))
+	g.log.Printf("mqtt-denied", "mqtt: denied client %.40q from %s %s %.100q (it may use only %sreq and %srep)", cl.ID, cl.Net.Remote, what, topic, own, own)
 	return false
 }
 

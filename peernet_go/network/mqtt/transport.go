@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 	"github.com/peernet/peernet_go/peernet_go/network"
 )
 
@@ -117,8 +118,7 @@ func startEmbedded(ctx context.Context, cfg *network.Config, o *Options, listen,
 	}
 	g := &guard{
 		rules: rules, client: clients, base: o.Prefix + "/" + cfg.Server + "/",
-		refusals: network.NewNoticeLimiter(cfg.Notify, "mqtt: refused clients"),
-		denials:  network.NewNoticeLimiter(cfg.Notify, "mqtt: denied operations"),
+		log: ratelog.New(cfg.NoticeWriter(), ratelog.Options{}),
 	}
 	own := access{creds: clients, mode: securityMode(o, rules, clients)}
 	if rules {

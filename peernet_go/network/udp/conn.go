@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
@@ -58,7 +60,7 @@ type conn struct {
 	// With a pre-shared key: this end's session, and what refused
 	// datagrams are reported through.
 	session uint64
-	badTags *network.NoticeLimiter
+	log     *ratelog.Logger
 
 	// Used by the goroutine calling Send.
 	nextID        uint32
@@ -81,8 +83,8 @@ type conn struct {
 }
 
 // newConn makes a conn of socket uc. With a key its datagrams are
-// authenticated, and notify receives the notices of refused ones.
-func newConn(o *Options, uc *net.UDPConn, server bool, key []byte, notify func(string)) *conn {
+// authenticated, and the notices of refused ones go to notices.
+func newConn(o *Options, uc *net.UDPConn, server bool, key []byte, notices io.Writer) *conn {
 	c := &conn{
 		o: o, uc: uc, server: server, local: uc.LocalAddr().String(),
 		nextID: randID(),
@@ -94,7 +96,7 @@ func newConn(o *Options, uc *net.UDPConn, server bool, key []byte, notify func(s
 		c.sealer, c.opener = newAuthenticator(key), newAuthenticator(key)
 		c.session = randSession()
 		c.replays = newReplayFilter()
-		c.badTags = network.NewNoticeLimiter(notify, "udp: dropped datagrams")
+		c.log = ratelog.New(notices, ratelog.Options{})
 	}
 	c.asm = newReassembler(o, &c.st)
 	r, w := setBuffers(uc, o.ReadBuffer, o.WriteBuffer)
@@ -327,7 +329,7 @@ func (c *conn) recvDatagram(addr netip.AddrPort, b []byte) (*wire.Frame, error) 
 		var err error
 		if b, session, err = c.opener.open(b); err != nil {
 			c.st.badTags.Add(1)
-			c.badTags.Notice(fmt.Sprintf("udp: %s: dropped a datagram from %s: %v (do both ends have the same key?)", c.local, addr, err))
+			c.log.Printf("udp-bad-tag", "udp: %s: dropped a datagram from %s: %v (do both ends have the same key?)", c.local, addr, err)
 			return nil, nil
 		}
 		flags = FlagAuth
@@ -344,7 +346,7 @@ func (c *conn) recvDatagram(addr netip.AddrPort, b []byte) (*wire.Frame, error) 
 	}
 	if c.replays != nil && c.replays.replay(session, frag.id, addr) {
 		c.st.replays.Add(1)
-		c.badTags.Notice(fmt.Sprintf("udp: %s: dropped a replayed datagram of message %d from %s", c.local, frag.id, addr))
+		c.log.Printf("udp-replay", "udp: %s: dropped a replayed datagram of message %d from %s", c.local, frag.id, addr)
 		return nil, nil
 	}
 	var now time.Time
@@ -398,8 +400,8 @@ func (c *conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
-		if c.badTags != nil {
-			c.badTags.Close()
+		if c.log != nil {
+			c.log.Flush()
 		}
 		if cerr := c.uc.Close(); cerr != nil {
 			err = c.errorf("close", cerr)

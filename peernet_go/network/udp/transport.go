@@ -75,7 +75,7 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err != nil {
 		return nil, fmt.Errorf("udp: dial %s: %w", addr, err)
 	}
-	c := newConn(o, nc.(*net.UDPConn), false, key, cfg.Notify)
+	c := newConn(o, nc.(*net.UDPConn), false, key, cfg.NoticeWriter())
 	c.peerName = cfg.Server
 	return c, nil
 }
@@ -107,5 +107,5 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if key == nil && !network.IsLoopback(ctx, addr) {
 		cfg.Notify(fmt.Sprintf("udp: listening on %s without a key: anyone who can reach it can send frames, and they travel in the clear (set udp.key_file; peernet keygen --psk FILE writes one)", pc.LocalAddr()))
 	}
-	return newConn(o, pc.(*net.UDPConn), true, key, cfg.Notify), nil
+	return newConn(o, pc.(*net.UDPConn), true, key, cfg.NoticeWriter()), nil
 }

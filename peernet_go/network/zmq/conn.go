@@ -130,7 +130,7 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 		c.curve = true
 		steps = append(steps,
 			func() (err error) {
-				c.zap, err = startZAP(c.zctx, keys.allowed, cfg.Notify)
+				c.zap, err = startZAP(c.zctx, keys.allowed, cfg.NoticeWriter())
 				return err
 			},
 			func() error { return c.sock.ServerAuthCurve(zapDomain, keys.secret) },

@@ -4,11 +4,12 @@ package zmq
 
 import (
 	"fmt"
+	"io"
 	"sync/atomic"
 
 	zmq4 "github.com/pebbe/zmq4"
 
-	"github.com/peernet/peernet_go/peernet_go/network"
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 )
 
 // zapEndpoint is where libzmq sends a context's ZAP requests (RFC 27).
@@ -25,14 +26,14 @@ const zapEndpoint = "inproc://zeromq.zap.01"
 type zapHandler struct {
 	sock    *zmq4.Socket
 	allowed map[[KeyLen]byte]bool
-	notices *network.NoticeLimiter
+	log     *ratelog.Logger
 	refused atomic.Uint64
 	stop    atomic.Bool
 	done    chan struct{}
 }
 
 // startZAP binds a ZAP handler in zctx and starts its goroutine.
-func startZAP(zctx *zmq4.Context, allowed map[[KeyLen]byte]bool, notify func(string)) (*zapHandler, error) {
+func startZAP(zctx *zmq4.Context, allowed map[[KeyLen]byte]bool, notices io.Writer) (*zapHandler, error) {
 	sock, err := zctx.NewSocket(zmq4.REP)
 	if err != nil {
 		return nil, fmt.Errorf("ZAP handler: %w", err)
@@ -49,7 +50,7 @@ func startZAP(zctx *zmq4.Context, allowed map[[KeyLen]byte]bool, notify func(str
 	}
 	z := &zapHandler{
 		sock: sock, allowed: allowed, done: make(chan struct{}),
-		notices: network.NewNoticeLimiter(notify, "zmq-tcp: refused clients"),
+		log: ratelog.New(notices, ratelog.Options{}),
 	}
 	go z.serve()
 	return z, nil
@@ -78,7 +79,7 @@ func (z *zapHandler) answer(frames [][]byte) []string {
 			id = string(frames[1])
 		}
 		z.refused.Add(1)
-		z.notices.Notice(fmt.Sprintf("zmq-tcp: refused a connection: %v", err))
+		z.log.Printf("zmq-refused-client", "zmq-tcp: refused a connection: %v", err)
 		return zapReply(id, "500", "malformed request", "")
 	}
 	code, text, user, refused := zapDecide(&r, z.allowed)
@@ -88,7 +89,7 @@ func (z *zapHandler) answer(frames [][]byte) []string {
 		if r.mechanism != "CURVE" {
 			what = "it uses mechanism " + r.mechanism + ", not CURVE"
 		}
-		z.notices.Notice(fmt.Sprintf("zmq-tcp: refused a client from %s: %s", r.address, what))
+		z.log.Printf("zmq-refused-client", "zmq-tcp: refused a client from %s: %s", r.address, what)
 	}
 	return zapReply(r.id, code, text, user)
 }
@@ -106,5 +107,5 @@ func keyText(r *zapRequest) string {
 func (z *zapHandler) close() {
 	z.stop.Store(true)
 	<-z.done
-	z.notices.Close()
+	z.log.Flush()
 }
