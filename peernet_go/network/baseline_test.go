@@ -61,7 +61,7 @@ func TestRunPing(t *testing.T) {
 		t.Errorf("failing round trip: %d, %v, closed %d", len(rtts), err, closed)
 	}
 	wantErr := errors.New("t raw ping: refused")
-	if _, err := RunPing(ctx, "t", Ping{Iterations: 1}, func(context.Context, Ping) (*RawClient, error) { return nil, wantErr }); err != wantErr {
+	if _, err := RunPing(ctx, "t", Ping{Iterations: 1}, func(context.Context, Ping) (*RawClient, error) { return nil, wantErr }); !errors.Is(err, wantErr) {
 		t.Errorf("dial error: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -242,8 +243,7 @@ var lineNumber = regexp.MustCompile(`\bline (\d+)\b`)
 // the section's place in the file, so that the error names the file's line.
 func fileLines(msg string, shift int) string {
 	return lineNumber.ReplaceAllStringFunc(msg, func(m string) string {
-		var n int
-		fmt.Sscanf(m, "line %d", &n)
+		n, _ := strconv.Atoi(strings.TrimPrefix(m, "line ")) // the pattern holds digits only
 		return fmt.Sprintf("line %d", n+shift)
 	})
 }

@@ -105,7 +105,7 @@ func WriteKeyFile(path string, text []byte, perm os.FileMode, force bool) error 
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err

@@ -139,7 +139,7 @@ func (c *conn) connect(ctx context.Context, id string) error {
 		last := c.lastErr
 		c.stateMu.Unlock()
 		if last != nil {
-			return fmt.Errorf("subscribing to %s (%v): %w", c.subTopic, last, ctx.Err())
+			return fmt.Errorf("subscribing to %s (%w): %w", c.subTopic, last, ctx.Err())
 		}
 		return fmt.Errorf("subscribing to %s: %w", c.subTopic, ctx.Err())
 	}
@@ -211,7 +211,7 @@ func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration, 
 			if last == nil {
 				return fmt.Errorf("connecting: %w", err)
 			}
-			return fmt.Errorf("broker not reachable (%v): %w", last, err)
+			return fmt.Errorf("broker not reachable (%w): %w", last, err)
 		}
 	}
 }
@@ -367,7 +367,7 @@ func (c *conn) waitUp(ctx context.Context) error {
 			return network.ErrClosed
 		case <-ctx.Done():
 			if last != nil {
-				return fmt.Errorf("not connected to the broker (%v): %w", last, ctx.Err())
+				return fmt.Errorf("not connected to the broker (%w): %w", last, ctx.Err())
 			}
 			return fmt.Errorf("not connected to the broker: %w", ctx.Err())
 		}

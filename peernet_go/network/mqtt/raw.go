@@ -98,7 +98,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 	sub := base + "+/ping"
 	tok := cli.Subscribe(sub, qos, handler)
 	if !tok.WaitTimeout(o.ConnectTimeout) || tok.Error() != nil {
-		return fmt.Errorf("mqtt raw serve %s: subscribing to %s: %v", url, sub, tokenError(tok, o.ConnectTimeout))
+		return fmt.Errorf("mqtt raw serve %s: subscribing to %s: %w", url, sub, tokenError(tok, o.ConnectTimeout))
 	}
 	<-ctx.Done()
 	return nil
@@ -180,7 +180,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	})
 	if !tok.WaitTimeout(r.timeout) || tok.Error() != nil {
 		r.close()
-		return nil, fmt.Errorf("mqtt raw ping %s: subscribing to %s: %v", url, pong, tokenError(tok, r.timeout))
+		return nil, fmt.Errorf("mqtt raw ping %s: subscribing to %s: %w", url, pong, tokenError(tok, r.timeout))
 	}
 	if err := r.setup(sctx); err != nil {
 		r.close()

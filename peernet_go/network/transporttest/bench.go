@@ -239,7 +239,7 @@ func EchoUntilClosed(srv network.Conn) {
 			continue
 		}
 		reply = wire.Frame{Kind: wire.Reply, Seq: f.Seq, Times: f.Times, Encoding: f.Encoding, Payload: f.Payload, Peer: f.Peer}
-		srv.Send(ctx, &reply)
+		_ = srv.Send(ctx, &reply) // a lost reply is the client's timeout
 	}
 }
 

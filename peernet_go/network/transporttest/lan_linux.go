@@ -96,7 +96,7 @@ func veth(t testing.TB, ipTool string, n int) (LAN, error) {
 	ip := func(args ...string) error {
 		out, err := exec.Command(ipTool, args...).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+			return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 		}
 		return nil
 	}
@@ -104,7 +104,7 @@ func veth(t testing.TB, ipTool string, n int) (LAN, error) {
 		return LAN{}, err
 	}
 	t.Cleanup(func() {
-		ip("link", "del", near) // removes both ends
+		_ = ip("link", "del", near) // removes both ends; gone already if set-up failed early
 		if err := ip("netns", "del", ns); err != nil {
 			t.Errorf("transporttest: %v", err)
 		}
@@ -133,7 +133,7 @@ func veth(t testing.TB, ipTool string, n int) (LAN, error) {
 			return LAN{IP: nearIP, Far: farIP, Dial: dial}, nil
 		}
 	}
-	return LAN{}, fmt.Errorf("veth pair not up: %v", last)
+	return LAN{}, fmt.Errorf("veth pair not up: %w", last)
 }
 
 // pingUDP checks that the far side can route to ip.

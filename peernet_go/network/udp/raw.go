@@ -86,7 +86,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 				clear(peers)
 			}
 			peers[from] = &rawPeer{request: req, chunk: chunk, reply: make([]byte, rep)}
-			uc.WriteToUDPAddrPort(b, from)
+			_, _ = uc.WriteToUDPAddrPort(b, from) // a lost acknowledgement makes the client send again
 			continue
 		}
 		p := peers[from]
@@ -98,7 +98,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 			continue
 		}
 		p.got = 0
-		rawWrite(p.reply, p.chunk, func(d []byte) error {
+		_ = rawWrite(p.reply, p.chunk, func(d []byte) error {
 			_, err := uc.WriteToUDPAddrPort(d, from)
 			return err
 		}) // a lost reply is the client's timeout
@@ -190,7 +190,7 @@ func (r *rawClient) setup(ctx context.Context, request int) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("udp raw ping %s: no raw server answered within %v (is RawServe running there?)", r.addr, r.timeout)
 		}
-		r.uc.Write(setup) // a refused write shows as a missing answer
+		_, _ = r.uc.Write(setup) // a refused write shows as a missing answer
 		r.uc.SetReadDeadline(time.Now().Add(rawSetupRetry))
 		for {
 			n, err := r.uc.Read(r.buf)

@@ -167,8 +167,11 @@ func bind(ctx context.Context, s *zmq4.Socket, host string, port int) (string, e
 		return "", fmt.Errorf("bind %s: %w", endpoint, err)
 	}
 	addrs, rerr := net.DefaultResolver.LookupIPAddr(ctx, host)
-	if rerr != nil || len(addrs) == 0 {
-		return "", fmt.Errorf("bind %s: %w (and %q does not resolve: %v)", endpoint, err, host, rerr)
+	if rerr == nil && len(addrs) == 0 {
+		rerr = errors.New("no addresses")
+	}
+	if rerr != nil {
+		return "", fmt.Errorf("bind %s: %w (and %q does not resolve: %w)", endpoint, err, host, rerr)
 	}
 	endpoint = "tcp://" + net.JoinHostPort(addrs[0].IP.String(), p)
 	if err := s.Bind(endpoint); err != nil {

@@ -92,7 +92,7 @@ func ParseKey(s string) ([KeyLen]byte, error) {
 	}
 	b, err := z85Decode(k[:0], s)
 	if err != nil {
-		return k, fmt.Errorf("%w: %v", ErrKey, err)
+		return k, fmt.Errorf("%w: %w", ErrKey, err)
 	}
 	copy(k[:], b)
 	return k, nil
@@ -129,7 +129,7 @@ func PublicKey(secret string) (string, error) {
 	}
 	k, err := ecdh.X25519().NewPrivateKey(s[:])
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrKey, err)
+		return "", fmt.Errorf("%w: %w", ErrKey, err)
 	}
 	return z85Encode(k.PublicKey().Bytes()), nil
 }

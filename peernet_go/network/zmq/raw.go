@@ -79,10 +79,10 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 				continue // refuse: no acknowledgement
 			}
 			reply = make([]byte, n)
-			s.SendBytes(msg, 0)
+			_, _ = s.SendBytes(msg, 0) // a lost acknowledgement makes the client try again
 			continue
 		}
-		s.SendBytes(reply, 0) // a lost reply is the client's timeout
+		_, _ = s.SendBytes(reply, 0) // a lost reply is the client's timeout
 	}
 	return nil
 }
