@@ -41,6 +41,64 @@ type Ping struct {
 	Timeout time.Duration
 }
 
+// Check validates p's sizes against maxFrame, the largest message the
+// link carries each way, and its timeout, and returns the timeout of each
+// round trip: p.Timeout, or DefaultPingTimeout when it is zero. Callers add
+// their name to the error ("zmq raw ping: %w").
+func (p *Ping) Check(maxFrame int) (time.Duration, error) {
+	switch {
+	case p.ReplySize < 0 || p.ReplySize > maxFrame:
+		return 0, fmt.Errorf("reply size %d out of range [0, %d]", p.ReplySize, maxFrame)
+	case len(p.Payload) > maxFrame:
+		return 0, fmt.Errorf("payload of %d bytes exceeds max_frame %d", len(p.Payload), maxFrame)
+	case p.Timeout < 0:
+		return 0, fmt.Errorf("timeout %v is negative", p.Timeout)
+	case p.Timeout == 0:
+		return DefaultPingTimeout, nil
+	}
+	return p.Timeout, nil
+}
+
+// RawClient is the client end of one raw run, connected to a RawServe
+// peer and set up for the run's sizes: what [RunPing] times.
+type RawClient struct {
+	// Addr names the far end in errors, e.g. "tcp://127.0.0.1:5552".
+	Addr string
+	// RoundTrip sends one request and waits for its whole reply, under a
+	// deadline of its own, and checks the reply (see TimeRoundTrips).
+	RoundTrip func() error
+	// Close releases the client.
+	Close func()
+}
+
+// RunPing is the body of every transport's RawPing: it checks
+// p.Iterations, opens the raw client with dial, times p.Iterations round
+// trips with [TimeRoundTrips], and closes the client. name prefixes the
+// errors RunPing makes itself ("NAME raw ping: iterations: …" and
+// "NAME raw ping ADDR: iteration I: …"); dial's errors are returned as they
+// are, so dial says what failed in its own words.
+//
+//	func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
+//		return network.RunPing(ctx, "mytransport", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+//			return t.dialRaw(ctx, cfg, self, p)
+//		})
+//	}
+func RunPing(ctx context.Context, name string, p Ping, dial func(context.Context, Ping) (*RawClient, error)) ([]time.Duration, error) {
+	if p.Iterations <= 0 {
+		return nil, fmt.Errorf("%s raw ping: iterations: %d, want > 0", name, p.Iterations)
+	}
+	r, err := dial(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	rtts, err := TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.RoundTrip)
+	if err != nil {
+		err = fmt.Errorf("%s raw ping %s: %w", name, r.Addr, err)
+	}
+	return rtts, err
+}
+
 // TimeRoundTrips runs roundTrip n times and appends the duration of each
 // call, timed with the monotonic clock, to rtts. It is the measuring loop of
 // every RawPing: roundTrip sends one request and waits for its whole reply,

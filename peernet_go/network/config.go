@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -54,6 +55,12 @@ type Config struct {
 	// Sections holds each transport's own section (mqtt, udp, zmq, ros2),
 	// undecoded; transports read theirs with [Config.Section].
 	Sections map[string]*yaml.Node
+
+	// Notice, when set, receives the transports' notices (see
+	// [Config.Notify]): one line each, such as a warning that a link is
+	// not authenticated. It is not read from the YAML. When nil, notices
+	// go to standard error.
+	Notice func(msg string)
 }
 
 // SectionNames are the transport sections a network config may contain.
@@ -252,8 +259,7 @@ var lineNumber = regexp.MustCompile(`\bline (\d+)\b`)
 // the section's place in the file, so that the error names the file's line.
 func fileLines(msg string, shift int) string {
 	return lineNumber.ReplaceAllStringFunc(msg, func(m string) string {
-		var n int
-		fmt.Sscanf(m, "line %d", &n)
+		n, _ := strconv.Atoi(strings.TrimPrefix(m, "line ")) // the pattern holds digits only
 		return fmt.Sprintf("line %d", n+shift)
 	})
 }

@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"bag":       {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
 		"baseline":  {"raw transport ping-pong without the profiler", baselineCmd},
 		"matrix":    {"compare transports × payload sizes on loopback", matrixCmd},
+		"keygen":    {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
 		"version":   {"print the version", versionCmd},
 	}
 }
@@ -129,7 +130,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "version"} {
+	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "keygen", "version"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `

@@ -1,8 +1,9 @@
 package mqtt
 
 import (
-	"crypto/subtle"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -10,7 +11,8 @@ import (
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
-	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 )
 
 // brokerBuffer is the size of the embedded broker's read and write buffer
@@ -28,13 +30,25 @@ const topicRoom = 64 << 10
 // broker is an MQTT broker running in this process (mochi-mqtt), for
 // broker: embedded. Its log is silenced.
 type broker struct {
-	srv  *mochi.Server
-	addr string
+	srv   *mochi.Server
+	addr  string
+	guard *guard
 }
 
-// startBroker starts a broker listening on addr (host:port). With a
-// username in o it accepts only clients that present o's credentials.
+// startBroker starts a broker listening on addr (host:port) in plain TCP,
+// without access rules. With a username in o it accepts only clients that
+// present o's credentials.
 func startBroker(addr string, o *Options) (*broker, error) {
+	g := &guard{client: credentials{user: o.Username, pass: o.Password}}
+	return startGuardedBroker(addr, o, g, nil)
+}
+
+// startGuardedBroker starts a broker listening on addr (host:port) that
+// admits clients as g says, with TLS when cert is set.
+func startGuardedBroker(addr string, o *Options, g *guard, cert *tls.Certificate) (*broker, error) {
+	if g.log == nil {
+		g.log = ratelog.New(io.Discard, ratelog.Options{})
+	}
 	caps := mochi.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(o.MaxFrame + topicRoom)
 	srv := mochi.New(&mochi.Options{
@@ -43,7 +57,7 @@ func startBroker(addr string, o *Options) (*broker, error) {
 		ClientNetReadBufferSize:  brokerBuffer,
 		ClientNetWriteBufferSize: brokerBuffer,
 	})
-	if err := srv.AddHook(&access{user: []byte(o.Username), pass: []byte(o.Password)}, nil); err != nil {
+	if err := srv.AddHook(g, nil); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
@@ -51,6 +65,9 @@ func startBroker(addr string, o *Options) (*broker, error) {
 	if err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("embedded broker: %w", err)
+	}
+	if cert != nil {
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cert}})
 	}
 	l := &listener{ln: ln, conns: map[net.Conn]struct{}{}}
 	if err := srv.AddListener(l); err != nil {
@@ -62,11 +79,15 @@ func startBroker(addr string, o *Options) (*broker, error) {
 		srv.Close()
 		return nil, fmt.Errorf("embedded broker on %s: %w", addr, err)
 	}
-	return &broker{srv: srv, addr: l.Address()}, nil
+	return &broker{srv: srv, addr: l.Address(), guard: g}, nil
 }
 
 // Close stops the broker and disconnects its clients.
-func (b *broker) Close() error { return b.srv.Close() }
+func (b *broker) Close() error {
+	err := b.srv.Close()
+	b.guard.log.Flush()
+	return err
+}
 
 // listener is the embedded broker's TCP listener. Unlike mochi's own, it
 // stops accepting before it lets go of the clients, and it ends them by
@@ -157,32 +178,3 @@ func (l *listener) Close(listeners.CloseFn) {
 	case <-t.C:
 	}
 }
-
-// access is the embedded broker's authentication: anyone when no username
-// is configured, otherwise exactly the configured username and password.
-// Every authenticated client may publish and subscribe to any topic.
-type access struct {
-	mochi.HookBase
-	user, pass []byte
-}
-
-// ID names the hook.
-func (a *access) ID() string { return "peernet-access" }
-
-// Provides says which hook methods access implements.
-func (a *access) Provides(b byte) bool {
-	return b == mochi.OnConnectAuthenticate || b == mochi.OnACLCheck
-}
-
-// OnConnectAuthenticate checks the client's credentials, in constant time.
-func (a *access) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
-	if len(a.user) == 0 {
-		return true
-	}
-	u := subtle.ConstantTimeCompare(cl.Properties.Username, a.user)
-	p := subtle.ConstantTimeCompare(pk.Connect.Password, a.pass)
-	return u&p == 1
-}
-
-// OnACLCheck lets authenticated clients use every topic.
-func (a *access) OnACLCheck(*mochi.Client, string, bool) bool { return true }

@@ -3,8 +3,10 @@ package mqtt
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,9 +52,10 @@ type StatsReporter interface {
 }
 
 var (
-	_ network.Conn  = (*conn)(nil)
-	_ network.Waker = (*conn)(nil)
-	_ StatsReporter = (*conn)(nil)
+	_ network.Conn             = (*conn)(nil)
+	_ network.Waker            = (*conn)(nil)
+	_ network.SecurityReporter = (*conn)(nil)
+	_ StatsReporter            = (*conn)(nil)
 )
 
 // conn is one end of the mqtt transport. paho's client is safe for
@@ -63,6 +66,7 @@ type conn struct {
 	url    string
 	cli    paho.Client
 	broker *broker // embedded broker, started by Listen
+	access access  // how this end reaches the broker
 	server bool
 	qos    byte
 
@@ -116,10 +120,7 @@ func newConn(o *Options, url string) *conn {
 // subscription. Later connection losses are repaired by paho's automatic
 // reconnection, and onConnect subscribes again each time.
 func (c *conn) connect(ctx context.Context, id string) error {
-	opts, err := clientOptions(c.o, c.url, id)
-	if err != nil {
-		return err
-	}
+	opts := clientOptions(c.o, c.url, id, c.access)
 	opts.SetAutoReconnect(true).
 		SetMaxReconnectInterval(c.o.ReconnectMax).
 		SetOnConnectHandler(c.onConnect).
@@ -127,7 +128,7 @@ func (c *conn) connect(ctx context.Context, id string) error {
 	c.cli = paho.NewClient(opts)
 	ctx, cancel := context.WithTimeout(ctx, c.o.ConnectTimeout)
 	defer cancel()
-	if err := connectRetry(ctx, c.cli, c.o.ReconnectMax); err != nil {
+	if err := connectRetry(ctx, c.cli, c.o.ReconnectMax, c.access.tlsOptions(c.o)); err != nil {
 		return err
 	}
 	select {
@@ -138,20 +139,16 @@ func (c *conn) connect(ctx context.Context, id string) error {
 		last := c.lastErr
 		c.stateMu.Unlock()
 		if last != nil {
-			return fmt.Errorf("subscribing to %s (%v): %w", c.subTopic, last, ctx.Err())
+			return fmt.Errorf("subscribing to %s (%w): %w", c.subTopic, last, ctx.Err())
 		}
 		return fmt.Errorf("subscribing to %s: %w", c.subTopic, ctx.Err())
 	}
 }
 
 // clientOptions returns the paho options every MQTT client of this package
-// starts from: a clean session, messages handed over in order, o's
-// credentials, TLS and timeouts.
-func clientOptions(o *Options, url, id string) (*paho.ClientOptions, error) {
-	tlsCfg, err := o.tlsConfig()
-	if err != nil {
-		return nil, err
-	}
+// starts from: a clean session, messages handed over in order, the
+// credentials and TLS of acc, o's timeouts.
+func clientOptions(o *Options, url, id string, acc access) *paho.ClientOptions {
 	opts := paho.NewClientOptions().
 		AddBroker(url).
 		SetClientID(id).
@@ -161,19 +158,24 @@ func clientOptions(o *Options, url, id string) (*paho.ClientOptions, error) {
 		SetAutoReconnect(false).
 		SetConnectTimeout(o.ConnectTimeout).
 		SetKeepAlive(o.KeepAlive)
-	if o.Username != "" {
-		opts.SetUsername(o.Username).SetPassword(o.Password)
+	if acc.creds.user != "" {
+		opts.SetUsername(acc.creds.user).SetPassword(acc.creds.pass)
 	}
-	if tlsCfg != nil {
-		opts.SetTLSConfig(tlsCfg)
+	if acc.tls != nil {
+		opts.SetTLSConfig(acc.tls)
 	}
-	return opts, nil
+	return opts
 }
 
 // connectRetry connects cli, trying again after failures (every 50 ms at
 // first, backing off to retryMax) until it succeeds or ctx ends. Errors that
 // retrying cannot cure end it at once.
-func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration) error {
+//
+// Failures of TLS say in their first words what to fix: the broker's
+// certificate not signed by the CA given (tlsOpts.CAFile) or for another
+// name, or a broker that wants a client certificate or refused this
+// one's. tlsOpts is nil without TLS.
+func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration, tlsOpts *TLSOptions) error {
 	retry := firstRetry
 	var last error // the last attempt's error
 	for {
@@ -188,7 +190,13 @@ func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration) 
 		if err == nil {
 			return nil
 		}
+		if hint := tlsRefusal(err); hint != "" {
+			return fmt.Errorf("broker not reachable: %s: %w", hint, err)
+		}
 		if permanent(err) {
+			if hint := tlsHint(err, tlsOpts); hint != "" {
+				return fmt.Errorf("connecting: %s: %w", hint, err)
+			}
 			return fmt.Errorf("connecting: %w", err)
 		}
 		if ctx.Err() == nil {
@@ -203,9 +211,51 @@ func connectRetry(ctx context.Context, cli paho.Client, retryMax time.Duration) 
 			if last == nil {
 				return fmt.Errorf("connecting: %w", err)
 			}
-			return fmt.Errorf("broker not reachable (%v): %w", last, err)
+			return fmt.Errorf("broker not reachable (%w): %w", last, err)
 		}
 	}
+}
+
+// tlsRefusal explains an alert of the broker that ended the TLS session:
+// it wants a client certificate, or refused this client's. It returns ""
+// for other errors.
+func tlsRefusal(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" {
+		return ""
+	}
+	msg := op.Err.Error()
+	switch {
+	case strings.Contains(msg, "certificate required"):
+		return "the broker requires a client certificate; set mqtt.tls.cert_file and key_file"
+	case strings.Contains(msg, "bad certificate"), strings.Contains(msg, "unknown certificate authority"),
+		strings.Contains(msg, "certificate unknown"), strings.Contains(msg, "expired certificate"):
+		return "the broker refused this client's certificate (mqtt.tls.cert_file): is it signed by a CA the broker trusts, and current?"
+	}
+	return "the broker ended the TLS session"
+}
+
+// tlsHint explains a failed verification of the broker's certificate. It
+// returns "" for other errors.
+func tlsHint(err error, o *TLSOptions) string {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case o == nil:
+		return ""
+	case errors.As(err, &unknown) && o.CAFile != "":
+		return "the broker's certificate is not signed by the CA in mqtt.tls.ca_file " + o.CAFile
+	case errors.As(err, &unknown):
+		return "the broker's certificate is not signed by a CA this system trusts; set mqtt.tls.ca_file"
+	case errors.As(err, &hostname):
+		return "the broker's certificate is not for " + hostname.Host + "; set mqtt.tls.server_name to a name it holds"
+	case errors.As(err, &invalid):
+		return "the broker's certificate is not valid now, or not for a server"
+	}
+	return ""
 }
 
 // permanent reports connection errors that retrying cannot cure: refused
@@ -317,7 +367,7 @@ func (c *conn) waitUp(ctx context.Context) error {
 			return network.ErrClosed
 		case <-ctx.Done():
 			if last != nil {
-				return fmt.Errorf("not connected to the broker (%v): %w", last, ctx.Err())
+				return fmt.Errorf("not connected to the broker (%w): %w", last, ctx.Err())
 			}
 			return fmt.Errorf("not connected to the broker: %w", ctx.Err())
 		}
@@ -528,6 +578,20 @@ func (c *conn) decode(m paho.Message) (*wire.Frame, error) {
 	}
 	c.frame.Peer = peer
 	return &c.frame, nil
+}
+
+// Security implements network.SecurityReporter. Mode says what protects
+// this end's link to the broker — "tls", "password", "acl", joined by "+"
+// ("tls+password+acl"), or "" for none — and a server with an embedded
+// broker counts the clients the broker refused (anonymous, wrong
+// password) and the publishes and subscriptions it denied (another
+// client's topics, "#").
+func (c *conn) Security() network.Security {
+	s := network.Security{Mode: c.access.mode}
+	if c.broker != nil {
+		s.Refused, s.Denied = c.broker.guard.refused.Load(), c.broker.guard.denied.Load()
+	}
+	return s
 }
 
 // Stats returns the conn's counters.

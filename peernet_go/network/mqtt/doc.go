@@ -42,11 +42,50 @@
 // server's process, listening on the server device's host (or bind) at the
 // server device's port (start_port + its index, or port), and every end —
 // the server itself included — connects to that host and port. Close stops
-// the broker. The embedded broker speaks plain MQTT over TCP; with a
-// username it admits only clients that present the configured username and
-// password. With broker: tcp://HOST:PORT (or ssl://, tls://, mqtt://,
-// mqtts://, ws://, wss://) every end connects to that broker instead, with
-// the configured credentials and TLS settings.
+// the broker. With broker_tls it listens with TLS, and every end connects
+// with ssl://, checking the broker's certificate against tls.ca_file. With
+// broker: tcp://HOST:PORT (or ssl://, tls://, mqtt://, mqtts://, ws://,
+// wss://) every end connects to that broker instead, with the configured
+// credentials and TLS settings.
+//
+// # Security
+//
+// An embedded broker that listens on loopback only admits, as mosquitto
+// 2.0 does on localhost, anyone when no username is configured, otherwise
+// exactly the configured username and password. One that other machines
+// can reach — listening on any other address, such as the server device's
+// LAN address or 0.0.0.0 — is locked down, as mosquitto is once a listener
+// is configured:
+//
+//   - Every client must present a password: the configured password or
+//     password_file, or else one the broker generates at start into
+//     password_file (by default mqtt-SERVER-PORT.password in the user's
+//     configuration directory, ~/.config/peernet) with mode 0600, saying
+//     where once through cfg.Notify. Copy that file to the clients; a
+//     client on the same machine finds it by itself. The username defaults
+//     to "peernet".
+//   - A client whose identifier is ID may publish only on its request
+//     topic PREFIX/SERVER/ID/req, subscribe only to its reply topic
+//     PREFIX/SERVER/ID/rep (and the raw baseline's .../ping and .../pong),
+//     and leave no will elsewhere. Only the server's own clients, which
+//     present credentials drawn at random when the broker starts, may use
+//     the other topics: no one else can subscribe to "#" and read every
+//     request and reply.
+//
+// Anonymous clients, wrong passwords and forged wills are refused at
+// connection, and publishes and subscriptions outside a client's own
+// topics are denied; both are counted (network.Security Refused and
+// Denied, which the server's Conn reports as a
+// network.SecurityReporter) and reported through cfg.Notify, the first
+// five of each kind and then a count every 10 s. Clients with the
+// password can still take each other's identifiers (MQTT gives the
+// newer connection the session): the password is shared, so it is the
+// boundary.
+//
+// TLS errors say what to fix in one line: a broker certificate not signed
+// by the CA in tls.ca_file, or for another name; a broker that requires a
+// client certificate, or refused this client's. Those, and refused
+// credentials, fail Dial at once instead of being retried.
 //
 // # Deadlines, queue and reconnection
 //

@@ -18,7 +18,10 @@ import (
 // Defaults of the mqtt section.
 const (
 	// BrokerEmbedded, as Options.Broker, starts a broker inside the server.
-	BrokerEmbedded        = "embedded"
+	BrokerEmbedded = "embedded"
+	// DefaultUsername is the username of the clients of an embedded
+	// broker that requires a password when the config names none.
+	DefaultUsername       = "peernet"
 	DefaultPrefix         = "peernet"
 	DefaultQueue          = 256
 	DefaultConnectTimeout = 10 * time.Second
@@ -38,26 +41,8 @@ const (
 // Options is the mqtt section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	mqtt:
-//	  broker: embedded        # or tcp://host:1883, ssl://host:8883; default embedded
-//	  bind: 0.0.0.0           # embedded broker's listen address; default: the server device's host
-//	  port: 1883              # embedded broker's port; default: the server device's port
-//	  prefix: peernet         # topic prefix; default peernet
-//	  qos: 0                  # 0, 1 or 2, for requests and replies; default 0
-//	  username: robot         # default none
-//	  password: secret        # default none
-//	  tls:                    # for ssl:// and tls:// brokers; default none
-//	    ca_file: ca.pem       # CA that signed the broker's certificate; default the system roots
-//	    cert_file: edge.pem   # client certificate, with key_file; default none
-//	    key_file: edge.key
-//	    server_name: broker   # name checked in the broker's certificate; default the broker's host
-//	    insecure_skip_verify: false  # accept any broker certificate; default false
-//	  max_frame: 67108864     # largest frame in bytes, both ways; default 64 MiB
-//	  queue: 256              # messages held between the MQTT client and Recv; default 256
-//	  connect_timeout: 10s    # how long Dial and Listen wait for the broker; default 10s
-//	  keepalive: 30s          # MQTT keep-alive; default 30s
-//	  reconnect_max: 500ms    # ceiling of the reconnection back-off; default 500ms
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Broker is "embedded" or the URL of an existing broker
 	// (tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss://, with a
@@ -82,12 +67,30 @@ type Options struct {
 	// once) or 2 (exactly once).
 	QoS int `yaml:"qos"`
 	// Username and Password authenticate with the broker. An embedded
-	// broker then refuses clients without them. Both default to none.
+	// broker then refuses clients without them. Both default to none,
+	// except with an embedded broker that listens on an address other
+	// than loopback: it requires a password of every client, and the
+	// username then defaults to DefaultUsername (see PasswordFile).
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// PasswordFile is a file holding the password on its one line that
+	// is not blank or a "#" comment; other users may not read it (chmod
+	// 600). Give Password or PasswordFile, not both. An embedded broker
+	// that listens on an address other than loopback and has no password
+	// generates one at start into this file (mode 0600) when it is not
+	// there yet, and says where; copy it to the clients. It defaults to
+	// none, and then, for such a broker, to the file
+	// mqtt-SERVER-PORT.password in the user's configuration directory
+	// (~/.config/peernet), on both ends.
+	PasswordFile string `yaml:"password_file"`
 	// TLS configures TLS towards an ssl://, tls://, mqtts:// or wss://
-	// broker. The embedded broker speaks plain TCP only.
+	// broker, or an embedded broker with BrokerTLS. Without BrokerTLS the
+	// embedded broker speaks plain TCP.
 	TLS TLSOptions `yaml:"tls"`
+	// BrokerTLS gives the embedded broker a TLS listener: every end then
+	// connects with TLS (ssl://), verifying the broker's certificate with
+	// TLS's settings. It defaults to none: plain TCP.
+	BrokerTLS BrokerTLSOptions `yaml:"broker_tls"`
 	// MaxFrame is the largest encoded frame, in bytes, sent or accepted.
 	// Send refuses larger frames; larger messages received are reported
 	// as *network.DecodeError, and an embedded broker disconnects clients
@@ -131,19 +134,20 @@ type TLSOptions struct {
 // set reports whether any TLS option is given.
 func (t *TLSOptions) set() bool { return *t != TLSOptions{} }
 
+// BrokerTLSOptions is the broker_tls part of the mqtt section: the
+// embedded broker's certificate and key, PEM files, given together.
+type BrokerTLSOptions struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// set reports whether the embedded broker listens with TLS.
+func (t *BrokerTLSOptions) set() bool { return *t != BrokerTLSOptions{} }
+
 // LoadOptions decodes the mqtt section of cfg (unknown keys are an error)
 // and initializes it. A config without an mqtt section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("mqtt", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "mqtt")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.
@@ -185,8 +189,11 @@ func (o *Options) validate() error {
 		if o.Bind != "" || o.Port != 0 {
 			return fmt.Errorf("bind, port: only for broker: %s (the broker is %s)", BrokerEmbedded, o.Broker)
 		}
-	} else if o.TLS.set() {
-		return fmt.Errorf("tls: the embedded broker speaks plain TCP; give broker: ssl://HOST:PORT to use TLS with an existing broker")
+		if o.BrokerTLS.set() {
+			return fmt.Errorf("broker_tls: only for broker: %s (the broker is %s; its TLS is its own)", BrokerEmbedded, o.Broker)
+		}
+	} else if o.TLS.set() && !o.BrokerTLS.set() {
+		return fmt.Errorf("tls: the embedded broker speaks plain TCP without broker_tls; give broker_tls a certificate, or broker: ssl://HOST:PORT to use TLS with an existing broker")
 	}
 	switch {
 	case o.Bind != "" && net.ParseIP(o.Bind) == nil && strings.ContainsAny(o.Bind, ":/ \t[]"):
@@ -195,8 +202,14 @@ func (o *Options) validate() error {
 		return fmt.Errorf("port: %d out of range [1, 65535]", o.Port)
 	case o.QoS < 0 || o.QoS > 2:
 		return fmt.Errorf("qos: %d, want 0, 1 or 2", o.QoS)
+	case o.Password != "" && o.PasswordFile != "":
+		return errors.New("password, password_file: give one of them, not both")
 	case o.Password != "" && o.Username == "":
 		return errors.New("password: given without a username")
+	case o.Username == serverUser:
+		return fmt.Errorf("username: %q is the embedded broker's name for the server's own client", serverUser)
+	case (o.BrokerTLS.CertFile == "") != (o.BrokerTLS.KeyFile == ""):
+		return errors.New("broker_tls: cert_file and key_file go together")
 	case (o.TLS.CertFile == "") != (o.TLS.KeyFile == ""):
 		return errors.New("tls: cert_file and key_file go together")
 	case o.MaxFrame < MinMaxFrame || o.MaxFrame > MaxMaxFrame:
@@ -262,22 +275,22 @@ func checkPrefix(p string) error {
 // usesTLS reports whether the broker URL asks for TLS.
 func (o *Options) usesTLS() bool {
 	if o.Broker == BrokerEmbedded {
-		return false
+		return o.BrokerTLS.set()
 	}
 	u, err := url.Parse(o.Broker)
 	return err == nil && brokerSchemes[u.Scheme]
 }
 
-// tlsConfig builds the TLS configuration for a broker at host, or nil when
-// the broker URL does not use TLS.
-func (o *Options) tlsConfig() (*tls.Config, error) {
+// tlsConfig builds the TLS configuration for the broker at brokerURL (as
+// endpoints gives it), or nil when the broker does not use TLS.
+func (o *Options) tlsConfig(brokerURL string) (*tls.Config, error) {
 	if !o.usesTLS() {
 		if o.TLS.set() {
 			return nil, fmt.Errorf("mqtt: tls: given, but broker %s does not use TLS (use ssl:// or tls://)", o.Broker)
 		}
 		return nil, nil
 	}
-	u, _ := url.Parse(o.Broker)
+	u, _ := url.Parse(brokerURL)
 	c := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		ServerName:         u.Hostname(),

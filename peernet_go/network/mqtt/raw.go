@@ -40,7 +40,7 @@ type rawPeer struct {
 // RawServe answers raw pings as device self until ctx ends, then returns
 // nil. With broker: embedded it runs its own broker, as Listen does.
 func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
-	if err := serverDevice(cfg, self); err != nil {
+	if _, err := network.ServerDevice(cfg, self); err != nil {
 		return fmt.Errorf("mqtt raw serve: %w", err)
 	}
 	o, err := t.options(cfg)
@@ -51,20 +51,20 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 	if err != nil {
 		return fmt.Errorf("mqtt raw serve: %w", err)
 	}
+	var acc access
 	if listen != "" {
-		b, err := startBroker(listen, o)
+		b, own, err := startEmbedded(ctx, cfg, o, listen, "mqtt raw serve")
 		if err != nil {
-			return fmt.Errorf("mqtt raw serve: %w", err)
+			return err
 		}
 		defer b.Close()
-	}
-	opts, err := clientOptions(o, url, clientID(self, "rawserver-"))
-	if err != nil {
+		acc = own
+	} else if acc, err = clientAccess(ctx, cfg, o, url, ""); err != nil {
 		return err
 	}
-	cli := paho.NewClient(opts)
+	cli := paho.NewClient(clientOptions(o, url, clientID(self, "rawserver-"), acc))
 	cctx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	err = connectRetry(cctx, cli, o.ReconnectMax)
+	err = connectRetry(cctx, cli, o.ReconnectMax, acc.tlsOptions(o))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("mqtt raw serve %s: %w", url, err)
@@ -98,7 +98,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 	sub := base + "+/ping"
 	tok := cli.Subscribe(sub, qos, handler)
 	if !tok.WaitTimeout(o.ConnectTimeout) || tok.Error() != nil {
-		return fmt.Errorf("mqtt raw serve %s: subscribing to %s: %v", url, sub, tokenError(tok, o.ConnectTimeout))
+		return fmt.Errorf("mqtt raw serve %s: subscribing to %s: %w", url, sub, tokenError(tok, o.ConnectTimeout))
 	}
 	<-ctx.Done()
 	return nil
@@ -116,19 +116,13 @@ func tokenError(tok paho.Token, d time.Duration) error {
 // it, and waits for the reply; its round trip is timed with the monotonic
 // clock.
 func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
-	if p.Iterations <= 0 {
-		return nil, fmt.Errorf("mqtt raw ping: iterations: %d, want > 0", p.Iterations)
-	}
-	r, err := t.dialRaw(ctx, cfg, self, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
-	if err != nil {
-		err = fmt.Errorf("mqtt raw ping %s: %w", r.url, err)
-	}
-	return rtts, err
+	return network.RunPing(ctx, "mqtt", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+		r, err := t.dialRaw(ctx, cfg, self, p)
+		if err != nil {
+			return nil, err
+		}
+		return &network.RawClient{Addr: r.url, RoundTrip: r.roundTrip, Close: r.close}, nil
+	})
 }
 
 // rawClient is the client end of a raw run, set up and acknowledged.
@@ -147,41 +141,34 @@ type rawClient struct {
 // dialRaw connects to the broker, subscribes to the reply topic and sets up
 // a run of p's sizes with a RawServe peer.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
-		return nil, fmt.Errorf("mqtt raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
-	case len(p.Payload) > o.MaxFrame:
-		return nil, fmt.Errorf("mqtt raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
-	case p.Timeout < 0:
-		return nil, fmt.Errorf("mqtt raw ping: timeout %v is negative", p.Timeout)
-	}
-	url, _, err := endpoints(cfg, o)
+	timeout, err := p.Check(o.MaxFrame)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
-	id := clientID(self, "raw-")
-	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
-	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
-	if r.timeout == 0 {
-		r.timeout = network.DefaultPingTimeout
+	url, listen, err := endpoints(cfg, o)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt raw ping: %w", err)
 	}
-	r.timer = time.NewTimer(r.timeout)
-	r.timer.Stop()
-	opts, err := clientOptions(o, url, id)
+	acc, err := clientAccess(ctx, cfg, o, url, listen)
 	if err != nil {
 		return nil, err
 	}
-	r.cli = paho.NewClient(opts)
+	id := clientID(self, "raw-")
+	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
+	r := &rawClient{url: url, pingTopic: base + "ping", qos: byte(o.QoS), replies: make(chan []byte, 4), payload: p.Payload, replySize: p.ReplySize, timeout: timeout}
+	r.timer = time.NewTimer(r.timeout)
+	r.timer.Stop()
+	r.cli = paho.NewClient(clientOptions(o, url, id, acc))
 	sctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	if err := connectRetry(sctx, r.cli, o.ReconnectMax); err != nil {
+	if err := connectRetry(sctx, r.cli, o.ReconnectMax, acc.tlsOptions(o)); err != nil {
 		return nil, fmt.Errorf("mqtt raw ping %s: %w", url, err)
 	}
 	pong := base + "pong"
@@ -193,7 +180,7 @@ func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string
 	})
 	if !tok.WaitTimeout(r.timeout) || tok.Error() != nil {
 		r.close()
-		return nil, fmt.Errorf("mqtt raw ping %s: subscribing to %s: %v", url, pong, tokenError(tok, r.timeout))
+		return nil, fmt.Errorf("mqtt raw ping %s: subscribing to %s: %w", url, pong, tokenError(tok, r.timeout))
 	}
 	if err := r.setup(sctx); err != nil {
 		r.close()

@@ -24,12 +24,13 @@ import (
 )
 
 // pki is a test certificate authority with a broker and a client
-// certificate, written as PEM files.
+// certificate, written as PEM files. The certificates hold 127.0.0.1,
+// localhost and the extra IP addresses newPKI was given.
 type pki struct {
 	ca, brokerCert, brokerKey, clientCert, clientKey string
 }
 
-func newPKI(t *testing.T) pki {
+func newPKI(t *testing.T, extraIPs ...string) pki {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -48,6 +49,10 @@ func newPKI(t *testing.T) pki {
 	caCert, _ := x509.ParseCertificate(caDER)
 	p := pki{ca: filepath.Join(dir, "ca.pem")}
 	writePEM(t, p.ca, "CERTIFICATE", caDER)
+	ips := []net.IP{net.ParseIP("127.0.0.1")}
+	for _, ip := range extraIPs {
+		ips = append(ips, net.ParseIP(ip))
+	}
 	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) (certFile, keyFile string) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -57,7 +62,7 @@ func newPKI(t *testing.T) pki {
 			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+			IPAddresses: ips, DNSNames: []string{"localhost"},
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 		if err != nil {

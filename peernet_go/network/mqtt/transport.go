@@ -2,12 +2,14 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"strconv"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 	"github.com/peernet/peernet_go/peernet_go/network"
 )
 
@@ -58,31 +60,81 @@ func endpoints(cfg *network.Config, o *Options) (url, listen string, err error) 
 		host = d.Host
 	}
 	p := strconv.Itoa(port)
-	return "tcp://" + net.JoinHostPort(d.Host, p), net.JoinHostPort(host, p), nil
+	scheme := "tcp://"
+	if o.BrokerTLS.set() {
+		scheme = "ssl://"
+	}
+	return scheme + net.JoinHostPort(d.Host, p), net.JoinHostPort(host, p), nil
 }
 
-// serverDevice checks that self may serve cfg.
-func serverDevice(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
+// access is how one end reaches its broker: the credentials it presents,
+// its TLS configuration, and what network.Security.Mode calls that.
+type access struct {
+	creds credentials
+	tls   *tls.Config
+	mode  string
+}
+
+// tlsOptions returns o's TLS options when acc uses TLS, for the errors of
+// connectRetry.
+func (acc access) tlsOptions(o *Options) *TLSOptions {
+	if acc.tls == nil {
+		return nil
 	}
-	d, err := cfg.Device(self)
+	return &o.TLS
+}
+
+// clientAccess returns how a client end reaches the broker at url.
+func clientAccess(ctx context.Context, cfg *network.Config, o *Options, url, listen string) (access, error) {
+	creds, err := clientCredentials(ctx, cfg, o, listen)
 	if err != nil {
-		return err
+		return access{}, err
 	}
-	if d.Name != cfg.Server {
-		return fmt.Errorf("device %q cannot listen: the network config's server is %q", self, cfg.Server)
+	tlsCfg, err := o.tlsConfig(url)
+	if err != nil {
+		return access{}, err
 	}
-	return nil
+	rules := o.Broker == BrokerEmbedded && secured(ctx, listen)
+	return access{creds: creds, tls: tlsCfg, mode: securityMode(o, rules, creds)}, nil
 }
 
-// clientCheck checks that self may dial cfg's server.
-func clientCheck(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
+// startEmbedded starts the embedded broker of a server on listen, with
+// access rules when it can be reached from other machines, and returns it
+// with how the server's own clients reach it. op prefixes the broker's
+// own errors ("mqtt: listen").
+func startEmbedded(ctx context.Context, cfg *network.Config, o *Options, listen, op string) (*broker, access, error) {
+	var cert *tls.Certificate
+	if o.BrokerTLS.set() {
+		c, err := tls.LoadX509KeyPair(o.BrokerTLS.CertFile, o.BrokerTLS.KeyFile)
+		if err != nil {
+			return nil, access{}, fmt.Errorf("mqtt: broker_tls: cert_file, key_file: %w", err)
+		}
+		cert = &c
 	}
-	_, err := cfg.Device(self)
-	return err
+	rules := secured(ctx, listen)
+	clients, err := brokerCredentials(ctx, cfg, o, listen)
+	if err != nil {
+		return nil, access{}, err
+	}
+	g := &guard{
+		rules: rules, client: clients, base: o.Prefix + "/" + cfg.Server + "/",
+		log: ratelog.New(cfg.NoticeWriter(), ratelog.Options{}),
+	}
+	own := access{creds: clients, mode: securityMode(o, rules, clients)}
+	if rules {
+		if g.server, err = serverCredentials(); err != nil {
+			return nil, access{}, err
+		}
+		own.creds = g.server
+	}
+	if cert != nil {
+		own.tls = pinnedTLS(cert)
+	}
+	b, err := startGuardedBroker(listen, o, g, cert)
+	if err != nil {
+		return nil, access{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return b, own, nil
 }
 
 // clientID returns a fresh MQTT client identifier for device name: the
@@ -100,20 +152,25 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mqtt: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt: dial: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
 	}
-	url, _, err := endpoints(cfg, o)
+	url, listen, err := endpoints(cfg, o)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: dial: %w", err)
+	}
+	acc, err := clientAccess(ctx, cfg, o, url, listen)
+	if err != nil {
+		return nil, err
 	}
 	id := clientID(self, "")
 	base := o.Prefix + "/" + cfg.Server + "/" + id + "/"
 	c := newConn(o, url)
+	c.access = acc
 	c.peer = cfg.Server
 	c.pubTopic, c.subTopic = base+"req", base+"rep"
 	if err := c.connect(ctx, id); err != nil {
@@ -130,7 +187,7 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mqtt: listen: %w", err)
 	}
-	if err := serverDevice(cfg, self); err != nil {
+	if _, err := network.ServerDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("mqtt: listen: %w", err)
 	}
 	o, err := t.options(cfg)
@@ -146,9 +203,11 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	c.base = o.Prefix + "/" + self + "/"
 	c.subTopic = c.base + "+/req"
 	if listen != "" {
-		if c.broker, err = startBroker(listen, o); err != nil {
-			return nil, fmt.Errorf("mqtt: listen: %w", err)
+		if c.broker, c.access, err = startEmbedded(ctx, cfg, o, listen, "mqtt: listen"); err != nil {
+			return nil, err
 		}
+	} else if c.access, err = clientAccess(ctx, cfg, o, url, ""); err != nil {
+		return nil, err
 	}
 	if err := c.connect(ctx, clientID(self, "server-")); err != nil {
 		c.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/ratelog"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/wire"
 )
@@ -26,10 +28,11 @@ type StatsReporter interface {
 }
 
 var (
-	_ network.Conn          = (*conn)(nil)
-	_ StatsReporter         = (*conn)(nil)
-	_ network.PacketCounter = (*conn)(nil)
-	_ network.Waker         = (*conn)(nil)
+	_ network.Conn             = (*conn)(nil)
+	_ StatsReporter            = (*conn)(nil)
+	_ network.PacketCounter    = (*conn)(nil)
+	_ network.Waker            = (*conn)(nil)
+	_ network.SecurityReporter = (*conn)(nil)
 )
 
 // aLongTimeAgo is a deadline in the past, to unblock a read at once.
@@ -54,12 +57,18 @@ type conn struct {
 	closeOnce sync.Once
 	woken     atomic.Bool // a Wake not yet seen by Recv
 
+	// With a pre-shared key: this end's session, and what refused
+	// datagrams are reported through.
+	session uint64
+	log     *ratelog.Logger
+
 	// Used by the goroutine calling Send.
 	nextID        uint32
 	hdr, dgram    []byte
 	lastPeer      string
 	lastAddr      netip.AddrPort
 	writeDeadline deadline
+	sealer        *authenticator // nil without a key
 
 	// Used by the goroutine calling Recv.
 	peerName string // client: the server's device name
@@ -67,17 +76,27 @@ type conn struct {
 	asm      *reassembler
 	held     []byte // reassembly buffer of the frame last returned
 	frame    wire.Frame
+	opener   *authenticator // nil without a key
+	replays  *replayFilter
 
 	readDeadline deadline
 }
 
-func newConn(o *Options, uc *net.UDPConn, server bool) *conn {
+// newConn makes a conn of socket uc. With a key its datagrams are
+// authenticated, and the notices of refused ones go to notices.
+func newConn(o *Options, uc *net.UDPConn, server bool, key []byte, notices io.Writer) *conn {
 	c := &conn{
 		o: o, uc: uc, server: server, local: uc.LocalAddr().String(),
 		nextID: randID(),
 		hdr:    make([]byte, 0, wire.FixedHeaderSize+wire.MaxEncodingLen),
-		dgram:  make([]byte, 0, HeaderSize+o.PayloadSize),
+		dgram:  make([]byte, 0, HeaderSize+o.PayloadSize+TrailerSize),
 		rbuf:   make([]byte, MaxDatagram+1),
+	}
+	if key != nil {
+		c.sealer, c.opener = newAuthenticator(key), newAuthenticator(key)
+		c.session = randSession()
+		c.replays = newReplayFilter()
+		c.log = ratelog.New(notices, ratelog.Options{})
 	}
 	c.asm = newReassembler(o, &c.st)
 	r, w := setBuffers(uc, o.ReadBuffer, o.WriteBuffer)
@@ -126,6 +145,10 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 		off := i * size
 		d := appendHeader(c.dgram[:0], id, i, count, n)
 		d = appendRange(d, hdr, f.Payload, off, min(off+size, n))
+		if c.sealer != nil {
+			d[3] = FlagAuth
+			d = c.sealer.seal(d, c.session)
+		}
 		c.dgram = d
 		c.st.fragmentsSent.Add(1)
 		if c.o.Drop != nil && c.o.Drop(f, i) {
@@ -292,16 +315,39 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 // recvDatagram handles one datagram from addr: it returns the frame the
 // datagram completes, nothing when more fragments are awaited, or a
 // *network.DecodeError.
+//
+// With a key, a datagram whose tag does not verify, or that replays one
+// already delivered, is dropped and counted before anything else looks at
+// it, so forged datagrams cannot take the place of real senders in the
+// reassembly and accounting state.
 func (c *conn) recvDatagram(addr netip.AddrPort, b []byte) (*wire.Frame, error) {
+	var (
+		flags   byte
+		session uint64
+	)
+	if c.opener != nil {
+		var err error
+		if b, session, err = c.opener.open(b); err != nil {
+			c.st.badTags.Add(1)
+			c.log.Printf("udp-bad-tag", "udp: %s: dropped a datagram from %s: %v (do both ends have the same key?)", c.local, addr, err)
+			return nil, nil
+		}
+		flags = FlagAuth
+	}
 	ps := c.asm.peer(addr)
 	name := ps.name
 	if !c.server {
 		name = c.peerName
 	}
-	frag, err := decodeFragment(b, c.o.MaxFrame)
+	frag, err := decodeFragmentFlags(b, c.o.MaxFrame, flags)
 	if err != nil {
 		c.st.malformed.Add(1)
 		return nil, &network.DecodeError{Peer: name, Err: err}
+	}
+	if c.replays != nil && c.replays.replay(session, frag.id, addr) {
+		c.st.replays.Add(1)
+		c.log.Printf("udp-replay", "udp: %s: dropped a replayed datagram of message %d from %s", c.local, frag.id, addr)
+		return nil, nil
 	}
 	var now time.Time
 	if frag.count > 1 || len(c.asm.order) > 0 {
@@ -314,6 +360,9 @@ func (c *conn) recvDatagram(addr netip.AddrPort, b []byte) (*wire.Frame, error) 
 	}
 	if msg == nil {
 		return nil, nil
+	}
+	if c.replays != nil {
+		c.replays.delivered(session, frag.id, addr)
 	}
 	if owned {
 		c.held = msg
@@ -329,6 +378,16 @@ func (c *conn) recvDatagram(addr netip.AddrPort, b []byte) (*wire.Frame, error) 
 // Stats returns the conn's counters.
 func (c *conn) Stats() Stats { return c.st.stats() }
 
+// Security implements network.SecurityReporter: the mode is
+// "hmac-sha256" with a pre-shared key, "" without.
+func (c *conn) Security() network.Security {
+	s := network.Security{BadTags: c.st.badTags.Load(), Replays: c.st.replays.Load()}
+	if c.sealer != nil {
+		s.Mode = "hmac-sha256"
+	}
+	return s
+}
+
 // Packets returns the datagrams sent and received so far.
 func (c *conn) Packets() (sent, received uint64) {
 	return c.st.fragmentsSent.Load(), c.st.fragmentsReceived.Load()
@@ -341,6 +400,9 @@ func (c *conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		if c.log != nil {
+			c.log.Flush()
+		}
 		if cerr := c.uc.Close(); cerr != nil {
 			err = c.errorf("close", cerr)
 		}

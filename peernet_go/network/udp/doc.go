@@ -96,6 +96,23 @@
 // never fragments. Options.Drop withholds chosen datagrams, as a lossy link
 // would, for experiments and tests.
 //
+// # Authentication
+//
+// Without a key anyone who can reach the server's port can send it
+// frames, and Listen on an address other than loopback says so, once,
+// through cfg.Notify. With a pre-shared key (key_file, or key) on both
+// ends, as in OWAMP's authenticated mode, every datagram carries an
+// HMAC-SHA-256 tag, truncated to 16 bytes, over its header, its bytes and
+// the sender's session; a datagram whose tag is missing or wrong is
+// dropped before reassembly and counted (Stats.BadTags), and the first
+// few are reported, then a count every 10 s. A datagram of a frame
+// already delivered that comes from another address, or of a frame older
+// than the last 1024 of its sender, is a replay: dropped and counted
+// (Stats.Replays). A receiver that restarts forgets what it delivered, so
+// datagrams recorded before the restart pass once more. Frames are not
+// encrypted. `peernet keygen --psk FILE` writes a random key. Conns
+// implement network.SecurityReporter.
+//
 // # Raw baseline
 //
 // Transport also implements network.Baseline: RawServe and RawPing run a

@@ -12,7 +12,7 @@ import (
 //	offset size field
 //	0      2    magic "PU"
 //	2      1    version (1)
-//	3      1    flags (reserved, 0)
+//	3      1    flags: 0, or FlagAuth for an authenticated datagram
 //	4      4    message id: the sender's sequence number of the frame
 //	8      2    fragment index, from 0
 //	10     2    fragment count, at least 1
@@ -24,7 +24,8 @@ import (
 // shorter: fragment i carries bytes [i·S, min((i+1)·S, T)). The receiver
 // recomputes S from T and C, so each fragment's place and exact length are
 // known from its own header, whatever order fragments arrive in. An empty
-// frame is one fragment of no bytes.
+// frame is one fragment of no bytes. An authenticated datagram ends with a
+// trailer after the fragment bytes (see FlagAuth).
 const (
 	// HeaderSize is the size of the fragment header.
 	HeaderSize = 16
@@ -92,6 +93,13 @@ func appendHeader(dst []byte, id uint32, index, count, total int) []byte {
 // others and the message against maxTotal. It allocates nothing; data
 // aliases b.
 func decodeFragment(b []byte, maxTotal int) (fragment, error) {
+	return decodeFragmentFlags(b, maxTotal, 0)
+}
+
+// decodeFragmentFlags is decodeFragment for datagrams whose header must
+// carry flags: FlagAuth once an authenticated datagram's trailer is
+// checked and cut off, 0 otherwise.
+func decodeFragmentFlags(b []byte, maxTotal int, flags byte) (fragment, error) {
 	if len(b) < HeaderSize {
 		if len(b) >= 2 && (b[0] != fragMagic[0] || b[1] != fragMagic[1]) {
 			return fragment{}, fmt.Errorf("%w: magic %#x", ErrMagic, b[:2])
@@ -113,8 +121,10 @@ func decodeFragment(b []byte, maxTotal int) (fragment, error) {
 		data:  b[HeaderSize:],
 	}
 	switch {
-	case b[3] != 0:
-		return fragment{}, fmt.Errorf("%w: flags %#x, want 0", ErrFragment, b[3])
+	case b[3] != flags && b[3] == FlagAuth:
+		return fragment{}, fmt.Errorf("%w: an authenticated datagram (flags %#x), but no key is configured here", ErrFragment, b[3])
+	case b[3] != flags:
+		return fragment{}, fmt.Errorf("%w: flags %#x, want %#x", ErrFragment, b[3], flags)
 	case f.total > maxTotal:
 		return fragment{}, fmt.Errorf("%w: %d bytes announced, max_frame %d", ErrTooLarge, f.total, maxTotal)
 	case f.count == 0:

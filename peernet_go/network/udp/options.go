@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -31,16 +32,8 @@ const (
 // Options is the udp section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	udp:
-//	  bind: 0.0.0.0             # server's listen address; default: the server device's host
-//	  payload_size: 1400        # frame bytes per datagram; default 1400
-//	  max_frame: 16777216       # largest frame in bytes, both ways; default 16 MiB
-//	  reassembly_timeout: 1s    # a partly received frame is dropped after this; default 1s
-//	  max_partial: 64           # frames being reassembled at once; default 64
-//	  max_partial_bytes: 33554432  # their buffers' total size; default 2 × max_frame
-//	  read_buffer: 4194304      # SO_RCVBUF in bytes; default 4 MiB
-//	  write_buffer: 4194304     # SO_SNDBUF in bytes; default 4 MiB
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Bind is the address the server listens on instead of its device's
 	// host, e.g. "0.0.0.0" for every interface. It defaults to the server
@@ -77,6 +70,19 @@ type Options struct {
 	// to DefaultBuffer.
 	ReadBuffer  int `yaml:"read_buffer"`
 	WriteBuffer int `yaml:"write_buffer"`
+	// Key is a pre-shared key, between MinKeySize and MaxKeySize bytes of
+	// text, that authenticates every datagram: each carries an
+	// HMAC-SHA-256 tag, and datagrams whose tag does not verify are
+	// dropped before reassembly and counted (see FlagAuth). Both ends
+	// need the same key. It defaults to none: datagrams are not
+	// authenticated. Prefer KeyFile, which keeps the secret out of the
+	// network YAML; give one of the two.
+	Key string `yaml:"key"`
+	// KeyFile is a file holding the pre-shared key on its one line that
+	// is not blank or a "#" comment, such as `peernet keygen --psk FILE`
+	// writes. Other users may not read it (chmod 600). Dial and Listen
+	// read it. It defaults to none.
+	KeyFile string `yaml:"key_file"`
 
 	// Drop, when set, is called for every datagram Send is about to write
 	// — fragment index of frame f — and withholds the datagram when it
@@ -89,16 +95,7 @@ type Options struct {
 // LoadOptions decodes the udp section of cfg (unknown keys are an error)
 // and initializes it. A config without a udp section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("udp", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "udp")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.
@@ -127,8 +124,13 @@ func (o *Options) Initialize() error {
 	switch {
 	case o.Bind != "" && net.ParseIP(o.Bind) == nil && strings.ContainsAny(o.Bind, ":/ \t[]*"):
 		return fmt.Errorf("udp: bind: %q is not an IP address or a host name", o.Bind)
+	case o.Key != "" && o.KeyFile != "":
+		return errors.New("udp: key, key_file: give one of them, not both")
 	case o.PayloadSize < MinPayloadSize || o.PayloadSize > MaxPayloadSize:
 		return fmt.Errorf("udp: payload_size: %d out of range [%d, %d]", o.PayloadSize, MinPayloadSize, MaxPayloadSize)
+	case o.authenticated() && o.PayloadSize > MaxPayloadSize-TrailerSize:
+		return fmt.Errorf("udp: payload_size: %d out of range [%d, %d] (with a key every datagram carries a %d-byte trailer too)",
+			o.PayloadSize, MinPayloadSize, MaxPayloadSize-TrailerSize, TrailerSize)
 	case o.MaxFrame < wire.FixedHeaderSize || o.MaxFrame > MaxFragments*o.PayloadSize:
 		return fmt.Errorf("udp: max_frame: %d out of range [%d, %d] (at most %d fragments of payload_size %d)",
 			o.MaxFrame, wire.FixedHeaderSize, MaxFragments*o.PayloadSize, MaxFragments, o.PayloadSize)
@@ -143,5 +145,32 @@ func (o *Options) Initialize() error {
 	case o.WriteBuffer < 1 || o.WriteBuffer > maxBuffer:
 		return fmt.Errorf("udp: write_buffer: %d out of range [1, %d]", o.WriteBuffer, maxBuffer)
 	}
+	if o.Key != "" {
+		if _, err := checkKey(o.Key); err != nil {
+			return fmt.Errorf("udp: key: %w", err)
+		}
+	}
 	return nil
+}
+
+// authenticated reports whether datagrams carry tags.
+func (o *Options) authenticated() bool { return o.Key != "" || o.KeyFile != "" }
+
+// key returns the pre-shared key, reading KeyFile, or nil without one.
+func (o *Options) key() ([]byte, error) {
+	switch {
+	case o.Key != "":
+		return checkKey(o.Key)
+	case o.KeyFile == "":
+		return nil, nil
+	}
+	lines, err := network.ReadKeyFile(o.KeyFile, true)
+	if err != nil {
+		return nil, fmt.Errorf("udp: key_file: %w", err)
+	}
+	k, err := parseKey(lines)
+	if err != nil {
+		return nil, fmt.Errorf("udp: key_file: %s: %w", o.KeyFile, err)
+	}
+	return k, nil
 }

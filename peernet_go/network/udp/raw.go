@@ -86,7 +86,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 				clear(peers)
 			}
 			peers[from] = &rawPeer{request: req, chunk: chunk, reply: make([]byte, rep)}
-			uc.WriteToUDPAddrPort(b, from)
+			_, _ = uc.WriteToUDPAddrPort(b, from) // a lost acknowledgement makes the client send again
 			continue
 		}
 		p := peers[from]
@@ -98,7 +98,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 			continue
 		}
 		p.got = 0
-		rawWrite(p.reply, p.chunk, func(d []byte) error {
+		_ = rawWrite(p.reply, p.chunk, func(d []byte) error {
 			_, err := uc.WriteToUDPAddrPort(d, from)
 			return err
 		}) // a lost reply is the client's timeout
@@ -123,19 +123,13 @@ func rawWrite(b []byte, chunk int, write func([]byte) error) error {
 // exchange, each iteration sends p.Payload and reads until the whole reply
 // is in; its round trip is timed with the monotonic clock.
 func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
-	if p.Iterations <= 0 {
-		return nil, fmt.Errorf("udp raw ping: iterations: %d, want > 0", p.Iterations)
-	}
-	r, err := t.dialRaw(ctx, cfg, self, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
-	if err != nil {
-		err = fmt.Errorf("udp raw ping %s: %w", r.addr, err)
-	}
-	return rtts, err
+	return network.RunPing(ctx, "udp", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+		r, err := t.dialRaw(ctx, cfg, self, p)
+		if err != nil {
+			return nil, err
+		}
+		return &network.RawClient{Addr: r.addr, RoundTrip: r.roundTrip, Close: r.close}, nil
+	})
 }
 
 // rawClient is the client end of a raw run, set up and acknowledged.
@@ -152,25 +146,18 @@ type rawClient struct {
 
 // dialRaw connects to a RawServe peer and sets up a run of p's sizes.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("udp raw ping: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
-		return nil, fmt.Errorf("udp raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
-	case len(p.Payload) > o.MaxFrame:
-		return nil, fmt.Errorf("udp raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
-	case p.Timeout < 0:
-		return nil, fmt.Errorf("udp raw ping: timeout %v is negative", p.Timeout)
+	timeout, err := p.Check(o.MaxFrame)
+	if err != nil {
+		return nil, fmt.Errorf("udp raw ping: %w", err)
 	}
-	r := &rawClient{addr: cfg.ServerAddr(), chunk: o.PayloadSize, payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout, buf: make([]byte, MaxDatagram+1)}
-	if r.timeout == 0 {
-		r.timeout = network.DefaultPingTimeout
-	}
+	r := &rawClient{addr: cfg.ServerAddr(), chunk: o.PayloadSize, payload: p.Payload, replySize: p.ReplySize, timeout: timeout, buf: make([]byte, MaxDatagram+1)}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "udp", r.addr)
 	if err != nil {
@@ -203,7 +190,7 @@ func (r *rawClient) setup(ctx context.Context, request int) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("udp raw ping %s: no raw server answered within %v (is RawServe running there?)", r.addr, r.timeout)
 		}
-		r.uc.Write(setup) // a refused write shows as a missing answer
+		_, _ = r.uc.Write(setup) // a refused write shows as a missing answer
 		r.uc.SetReadDeadline(time.Now().Add(rawSetupRetry))
 		for {
 			n, err := r.uc.Read(r.buf)

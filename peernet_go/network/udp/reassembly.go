@@ -47,6 +47,13 @@ type Stats struct {
 	Reordered uint64
 	// Malformed counts datagrams that were not valid fragments.
 	Malformed uint64
+	// BadTags counts datagrams dropped, with a pre-shared key, because
+	// their authentication tag was missing or did not verify.
+	BadTags uint64
+	// Replays counts authenticated datagrams dropped as replays: of a
+	// message already delivered, from another address, or older than
+	// the replay window.
+	Replays uint64
 	// Dropped counts datagrams that Options.Drop withheld.
 	Dropped uint64
 	// Unreachable counts ICMP port-unreachable reports received by a
@@ -65,6 +72,7 @@ type counters struct {
 	timedOut, evicted                atomic.Uint64
 	duplicates, reordered            atomic.Uint64
 	malformed, dropped, unreachable  atomic.Uint64
+	badTags, replays                 atomic.Uint64
 	readBuffer, writeBuffer          atomic.Int64
 }
 
@@ -76,6 +84,7 @@ func (c *counters) stats() Stats {
 		TimedOut: c.timedOut.Load(), Evicted: c.evicted.Load(),
 		Duplicates: c.duplicates.Load(), Reordered: c.reordered.Load(),
 		Malformed: c.malformed.Load(), Dropped: c.dropped.Load(), Unreachable: c.unreachable.Load(),
+		BadTags: c.badTags.Load(), Replays: c.replays.Load(),
 		ReadBuffer: int(c.readBuffer.Load()), WriteBuffer: int(c.writeBuffer.Load()),
 	}
 }

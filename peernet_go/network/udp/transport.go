@@ -2,7 +2,6 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -37,18 +36,14 @@ func (t Transport) options(cfg *network.Config) (*Options, error) {
 
 func randID() uint32 { return rand.Uint32() }
 
+func randSession() uint64 { return rand.Uint64() }
+
 // serverAddr checks that self may serve cfg and returns the address to
 // listen on: the bind address or the server device's host, at its port.
 func serverAddr(cfg *network.Config, self string, o *Options) (string, error) {
-	if cfg == nil {
-		return "", errors.New("no network config")
-	}
-	d, err := cfg.Device(self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return "", err
-	}
-	if d.Name != cfg.Server {
-		return "", fmt.Errorf("device %q cannot listen: the network config's server is %q", self, cfg.Server)
 	}
 	host := o.Bind
 	if host == "" {
@@ -57,25 +52,20 @@ func serverAddr(cfg *network.Config, self string, o *Options) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(cfg.Port(d))), nil
 }
 
-// clientCheck checks that self may dial cfg's server.
-func clientCheck(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
-	}
-	_, err := cfg.Device(self)
-	return err
-}
-
 // Dial opens the client end: a UDP socket connected to the server device's
 // host and port. Nothing is exchanged: UDP has no connection to set up.
 func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (network.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("udp: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("udp: dial: %w", err)
 	}
 	o, err := t.options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key, err := o.key()
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +75,7 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err != nil {
 		return nil, fmt.Errorf("udp: dial %s: %w", addr, err)
 	}
-	c := newConn(o, nc.(*net.UDPConn), false)
+	c := newConn(o, nc.(*net.UDPConn), false, key, cfg.NoticeWriter())
 	c.peerName = cfg.Server
 	return c, nil
 }
@@ -105,10 +95,17 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err != nil {
 		return nil, fmt.Errorf("udp: listen: %w", err)
 	}
+	key, err := o.key()
+	if err != nil {
+		return nil, err
+	}
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("udp: listen: %w", err)
 	}
-	return newConn(o, pc.(*net.UDPConn), true), nil
+	if key == nil && !network.IsLoopback(ctx, addr) {
+		cfg.Notify(fmt.Sprintf("udp: listening on %s without a key: anyone who can reach it can send frames, and they travel in the clear (set udp.key_file; peernet keygen --psk FILE writes one)", pc.LocalAddr()))
+	}
+	return newConn(o, pc.(*net.UDPConn), true, key, cfg.NoticeWriter()), nil
 }

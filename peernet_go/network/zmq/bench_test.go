@@ -56,3 +56,28 @@ func BenchmarkConnVsRaw(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCurveVsPlain measures what CURVE costs: it alternates batches
+// of raw PAIR round trips, plain zmq-tcp Conn round trips and CURVE Conn
+// round trips of the same payload in one run, and reports plain/raw-p50,
+// curve/raw-p50 and curve/plain-p50, CURVE's cost over plain zmq-tcp.
+func BenchmarkCurveVsPlain(b *testing.B) {
+	for _, sz := range benchSizes {
+		b.Run(sz.name, func(b *testing.B) {
+			k := newTestKeys(b)
+			rawCfg := loopback(b)
+			transporttest.ServeBaseline(b, Transport{}, rawCfg)
+			payload := make([]byte, sz.size)
+			raw, err := Transport{}.dialRaw(context.Background(), rawCfg, "edge", network.Ping{Payload: payload, ReplySize: sz.size})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer raw.close()
+			transporttest.BenchSides(b,
+				transporttest.BenchSide{Name: "raw", RoundTrip: raw.roundTrip},
+				transporttest.BenchSide{Name: "plain", RoundTrip: transporttest.ConnRoundTrip(b, Transport{}, loopback(b), "edge", payload)},
+				transporttest.BenchSide{Name: "curve", RoundTrip: transporttest.ConnRoundTrip(b, Transport{}, loopback(b, k.curveLines(k.edgeKey)...), "edge", payload)},
+			)
+		})
+	}
+}

@@ -38,7 +38,10 @@ const maxParts = 3
 
 var errAgain = zmq4.Errno(syscall.EAGAIN)
 
-var _ network.Waker = (*conn)(nil)
+var (
+	_ network.Waker            = (*conn)(nil)
+	_ network.SecurityReporter = (*conn)(nil)
+)
 
 // Dial opens the client end: a DEALER connected to the server device of
 // cfg. It does not wait for the server; the first Send does, until its
@@ -47,12 +50,18 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
 	}
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: dial: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
+	}
+	var keys *clientKeys
+	if o.Curve != nil {
+		if keys, err = o.Curve.clientKeys(); err != nil {
+			return nil, err
+		}
 	}
 	endpoint := "tcp://" + cfg.ServerAddr()
 	c, err := newConn(zmq4.DEALER, o, endpoint)
@@ -61,13 +70,20 @@ func (t Transport) Dial(ctx context.Context, cfg *network.Config, self string) (
 	}
 	c.in.Peer = cfg.Server
 	id := fmt.Sprintf("%s-%08x", self, rand.Uint32())
-	err = setOptions(
+	steps := []func() error{
 		func() error { return c.sock.SetIdentity(id) },
 		func() error { return c.sock.SetImmediate(true) },
 		func() error { return c.sock.SetReconnectIvl(o.Reconnect) },
 		func() error { return c.sock.SetReconnectIvlMax(o.ReconnectMax) },
-		func() error { return c.sock.Connect(endpoint) },
-	)
+	}
+	if keys != nil {
+		c.curve = true
+		steps = append(steps,
+			func() error { return c.sock.ClientAuthCurve(keys.serverPublic, keys.public, keys.secret) },
+			c.openMonitor,
+		)
+	}
+	err = setOptions(append(steps, func() error { return c.sock.Connect(endpoint) })...)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("zmq-tcp: dial %s: %w", endpoint, err)
@@ -81,13 +97,19 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}
-	d, err := serverDevice(cfg, self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
+	}
+	var keys *serverKeys
+	if o.Curve != nil {
+		if keys, err = o.Curve.serverKeys(); err != nil {
+			return nil, err
+		}
 	}
 	host := o.Bind
 	if host == "" {
@@ -98,16 +120,32 @@ func (t Transport) Listen(ctx context.Context, cfg *network.Config, self string)
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
 	}
 	c.server = true
-	err = setOptions(
+	steps := []func() error{
 		func() error { return c.sock.SetRouterMandatory(1) },
 		func() error { return c.sock.SetRouterHandover(true) },
-	)
+	}
+	if keys != nil {
+		// The ZAP handler first: a context without one lets every
+		// CURVE client in.
+		c.curve = true
+		steps = append(steps,
+			func() (err error) {
+				c.zap, err = startZAP(c.zctx, keys.allowed, cfg.NoticeWriter())
+				return err
+			},
+			func() error { return c.sock.ServerAuthCurve(zapDomain, keys.secret) },
+		)
+	}
+	err = setOptions(steps...)
 	if err == nil {
 		c.endpoint, err = bind(ctx, c.sock, host, cfg.Port(d))
 	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("zmq-tcp: listen: %w", err)
+	}
+	if keys == nil && !network.IsLoopback(ctx, host) {
+		cfg.Notify(fmt.Sprintf("zmq-tcp: listening on %s without CURVE: anyone who can reach it can send frames, and they travel in the clear (set zmq.curve; peernet keygen NAME writes keys)", c.endpoint))
 	}
 	return c, nil
 }
@@ -129,8 +167,11 @@ func bind(ctx context.Context, s *zmq4.Socket, host string, port int) (string, e
 		return "", fmt.Errorf("bind %s: %w", endpoint, err)
 	}
 	addrs, rerr := net.DefaultResolver.LookupIPAddr(ctx, host)
-	if rerr != nil || len(addrs) == 0 {
-		return "", fmt.Errorf("bind %s: %w (and %q does not resolve: %v)", endpoint, err, host, rerr)
+	if rerr == nil && len(addrs) == 0 {
+		rerr = errors.New("no addresses")
+	}
+	if rerr != nil {
+		return "", fmt.Errorf("bind %s: %w (and %q does not resolve: %w)", endpoint, err, host, rerr)
 	}
 	endpoint = "tcp://" + net.JoinHostPort(addrs[0].IP.String(), p)
 	if err := s.Bind(endpoint); err != nil {
@@ -182,6 +223,12 @@ type conn struct {
 	evfd  *os.File
 	rc    syscall.RawConn
 	woken atomic.Bool
+
+	// CURVE: the server's ZAP handler, and the client's monitor socket,
+	// on which libzmq reports failed handshakes (used under mu).
+	curve   bool
+	zap     *zapHandler
+	monitor *zmq4.Socket
 }
 
 func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
@@ -247,6 +294,61 @@ func (c *conn) openWait() error {
 		return fmt.Errorf("ZMQ_FD: %w", err)
 	}
 	return nil
+}
+
+// openMonitor makes the client's monitor socket, which Send and Recv read
+// for failed CURVE handshakes.
+func (c *conn) openMonitor() error {
+	endpoint := fmt.Sprintf("inproc://peernet-monitor-%p", c)
+	events := zmq4.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq4.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq4.EVENT_HANDSHAKE_FAILED_AUTH
+	if err := c.sock.Monitor(endpoint, events); err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	mon, err := c.zctx.NewSocket(zmq4.PAIR)
+	if err != nil {
+		return fmt.Errorf("monitor: %w", err)
+	}
+	c.monitor = mon
+	return setOptions(
+		func() error { return mon.SetLinger(0) },
+		func() error { return mon.Connect(endpoint) },
+	)
+}
+
+// handshakeError reads the events of the monitor socket, if any, and
+// returns an error for a failed CURVE handshake: the reason a client's
+// Send or Recv keeps waiting. c.mu must be held.
+func (c *conn) handshakeError() error {
+	if c.monitor == nil {
+		return nil
+	}
+	for {
+		ev, _, value, err := c.monitor.RecvEvent(zmq4.DONTWAIT)
+		if err != nil {
+			return nil
+		}
+		switch ev {
+		case zmq4.EVENT_HANDSHAKE_FAILED_AUTH:
+			return fmt.Errorf("%w: the server refused this client's key (ZAP status %d); add its public key to the server's client_public_keys", ErrHandshake, value)
+		case zmq4.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			return fmt.Errorf("%w (protocol error %#x): is server_public_key the server's, and does the server use CURVE?", ErrHandshake, value)
+		case zmq4.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			return fmt.Errorf("%w: is server_public_key the server's, and does the server use CURVE?", ErrHandshake)
+		}
+	}
+}
+
+// Security implements network.SecurityReporter: the mode is "curve" with
+// CURVE, "" without; a server counts the clients its ZAP handler refused.
+func (c *conn) Security() network.Security {
+	var s network.Security
+	if c.curve {
+		s.Mode = "curve"
+	}
+	if c.zap != nil {
+		s.Refused = c.zap.refused.Load()
+	}
+	return s
 }
 
 // Wake implements network.Waker: a Recv waiting for a message returns
@@ -347,6 +449,9 @@ func (c *conn) Send(ctx context.Context, f *wire.Frame) error {
 			}
 			switch zmq4.AsErrno(err) {
 			case errAgain:
+				if err := c.handshakeError(); err != nil {
+					return c.errorf("send", err)
+				}
 				continue
 			case zmq4.EHOSTUNREACH:
 				err = fmt.Errorf("peer %q is not connected", f.Peer)
@@ -408,6 +513,9 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 		}
 		switch err := c.waitIn(to); {
 		case errors.Is(err, errAgain):
+			if err := c.handshakeError(); err != nil {
+				return nil, c.errorf("recv", err)
+			}
 			continue
 		case err != nil:
 			return nil, c.errorf("recv", err)
@@ -506,7 +614,14 @@ func (c *conn) Close() error {
 	if c.evfd != nil {
 		c.evfd.Close()
 	}
+	if c.monitor != nil {
+		c.monitor.Close()
+		c.monitor = nil
+	}
 	err := c.sock.Close()
+	if c.zap != nil {
+		c.zap.close() // after the ROUTER: see zapHandler
+	}
 	if terr := c.zctx.Term(); err == nil {
 		err = terr
 	}

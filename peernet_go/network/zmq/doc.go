@@ -85,6 +85,29 @@
 //	  reconnect: 100ms       # first reconnection delay of a client; default 100ms
 //	  reconnect_max: 1s      # ceiling of the reconnection back-off; default 1s
 //
+// # CURVE
+//
+// Without the curve section zmq-tcp carries frames in the clear and
+// accepts every client that can reach the port; Listen on an address
+// other than loopback says so, once, through cfg.Notify. With it, every
+// connection uses ZeroMQ's CURVE mechanism (CurveZMQ, RFC 26): the client
+// knows the server by its public key, the link is encrypted, and the
+// server lets in only clients whose public keys are on its allow-list. A
+// ZAP handler (RFC 27) in the server's own ZeroMQ context checks each
+// handshake; a refused client is counted (network.Security.Refused) and
+// reported, the first few then a count every 10 s. On the client, libzmq
+// reports a failed handshake on a monitor socket, and Send or Recv then
+// fails at once with [ErrHandshake], saying whether the server refused
+// the key or the server's key is not the one configured. `peernet keygen
+// NAME` writes a key pair, NAME.key and NAME.pub. Inline keys must be
+// quoted in the YAML: Z85 uses YAML's special characters. Conns
+// implement network.SecurityReporter.
+//
+// The ZAP handler runs in a goroutine of its own that alone uses and
+// closes its socket (the threading rule below); it is bound before the
+// ROUTER and closed after it, because libzmq lets every CURVE client in
+// while a context has no handler.
+//
 // # Raw baseline
 //
 // Transport also implements network.Baseline: RawServe and RawPing run a

@@ -25,16 +25,8 @@ const (
 // Options is the zmq section of the network YAML. Every field is optional;
 // the zero value selects the defaults. [Options.Initialize] fills them in
 // and validates.
-//
-//	zmq:
-//	  bind: "*"              # server bind address; default: the server device's host
-//	  max_frame: 67108864    # largest frame in bytes, both ways; default 64 MiB
-//	  heartbeat: 1s          # ZMTP heartbeat interval; default 1s; negative turns heartbeats off
-//	  heartbeat_timeout: 3s  # drop a peer that answers no heartbeat this long; default 3 × heartbeat
-//	  sndhwm: 1000           # messages queued per peer for sending; default 1000
-//	  rcvhwm: 1000           # messages queued per peer on receipt; default 1000
-//	  reconnect: 100ms       # first reconnection delay of a client; default 100ms
-//	  reconnect_max: 1s      # ceiling of the reconnection back-off; default 1s
+// The package documentation (# Configuration) shows the whole section
+// with every key and its default.
 type Options struct {
 	// Bind is the address the server binds to instead of its device's
 	// host: "*" for every interface, an IP address or an interface name.
@@ -64,21 +56,43 @@ type Options struct {
 	// ReconnectMax caps the exponential reconnection back-off
 	// (ZMQ_RECONNECT_IVL_MAX). It defaults to DefaultReconnectMax.
 	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// Curve, when set, authenticates and encrypts every connection with
+	// ZeroMQ's CURVE mechanism: the server proves it holds the secret of
+	// ServerPublicKey, and accepts only clients whose public key is on
+	// its allow-list. It defaults to none: zmq-tcp then carries frames in
+	// the clear and accepts anyone who can reach the port.
+	Curve *CurveOptions `yaml:"curve"`
+}
+
+// CurveOptions is the curve part of the zmq section. Each key is given as
+// its 40 Z85 characters or as the path of a key file such as
+// `peernet keygen NAME` writes (NAME.key, NAME.pub). Files holding a
+// secret key may not be readable by other users. Listen reads what a
+// server needs and Dial what a client needs, so one file may serve both
+// ends of a loopback test, and each machine's may hold only its own
+// secret.
+type CurveOptions struct {
+	// ServerPublicKey is the server's public key. Both ends need it: the
+	// client to know it talks to the real server, the server to check it
+	// against ServerSecretKey. Required.
+	ServerPublicKey string `yaml:"server_public_key"`
+	// ServerSecretKey is the server's secret key. Listen requires it.
+	ServerSecretKey string `yaml:"server_secret_key"`
+	// ClientSecretKey is the client's secret key; its public key, which
+	// the server's allow-list names, is derived from it. Dial requires
+	// it.
+	ClientSecretKey string `yaml:"client_secret_key"`
+	// ClientPublicKeys is the server's allow-list: public keys, or files
+	// of public keys one per line. A client whose key is not on it is
+	// refused during the handshake, counted (network.Security.Refused)
+	// and reported. Listen requires at least one key.
+	ClientPublicKeys []string `yaml:"client_public_keys"`
 }
 
 // LoadOptions decodes the zmq section of cfg (unknown keys are an error)
 // and initializes it. A config without a zmq section gives the defaults.
 func LoadOptions(cfg *network.Config) (*Options, error) {
-	o := new(Options)
-	if cfg != nil {
-		if err := cfg.Section("zmq", o); err != nil {
-			return nil, err
-		}
-	}
-	if err := o.Initialize(); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return network.LoadSection[Options](cfg, "zmq")
 }
 
 // Initialize fills in defaults and validates o. Its errors name the field.
@@ -121,6 +135,8 @@ func (o *Options) Initialize() error {
 		return fmt.Errorf("zmq: reconnect: %v is shorter than 1ms", o.Reconnect)
 	case o.ReconnectMax < o.Reconnect:
 		return fmt.Errorf("zmq: reconnect_max: %v is shorter than reconnect %v", o.ReconnectMax, o.Reconnect)
+	case o.Curve != nil && o.Curve.ServerPublicKey == "":
+		return fmt.Errorf("zmq: curve: server_public_key: missing (both ends need the server's public key; peernet keygen NAME writes NAME.pub)")
 	}
 	return nil
 }

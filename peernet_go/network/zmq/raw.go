@@ -36,7 +36,7 @@ func isSetup(b []byte) bool { return len(b) == rawSetupSize && string(b[:8]) == 
 // ends, then returns nil. It serves one client at a time; a new client's
 // setup message starts a new run.
 func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
-	d, err := serverDevice(cfg, self)
+	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return fmt.Errorf("zmq raw serve: %w", err)
 	}
@@ -79,10 +79,10 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 				continue // refuse: no acknowledgement
 			}
 			reply = make([]byte, n)
-			s.SendBytes(msg, 0)
+			_, _ = s.SendBytes(msg, 0) // a lost acknowledgement makes the client try again
 			continue
 		}
-		s.SendBytes(reply, 0) // a lost reply is the client's timeout
+		_, _ = s.SendBytes(reply, 0) // a lost reply is the client's timeout
 	}
 	return nil
 }
@@ -92,19 +92,13 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 // round trip is timed with the monotonic clock. Nothing else happens in the
 // loop.
 func (t Transport) RawPing(ctx context.Context, cfg *network.Config, self string, p network.Ping) ([]time.Duration, error) {
-	if p.Iterations <= 0 {
-		return nil, fmt.Errorf("zmq raw ping: iterations: %d, want > 0", p.Iterations)
-	}
-	r, err := t.dialRaw(ctx, cfg, self, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	rtts, err := network.TimeRoundTrips(ctx, p.Iterations, make([]time.Duration, 0, p.Iterations), r.roundTrip)
-	if err != nil {
-		err = fmt.Errorf("zmq raw ping %s: %w", r.endpoint, err)
-	}
-	return rtts, err
+	return network.RunPing(ctx, "zmq", p, func(ctx context.Context, p network.Ping) (*network.RawClient, error) {
+		r, err := t.dialRaw(ctx, cfg, self, p)
+		if err != nil {
+			return nil, err
+		}
+		return &network.RawClient{Addr: r.endpoint, RoundTrip: r.roundTrip, Close: r.close}, nil
+	})
 }
 
 // rawClient is the PAIR end of a raw run, set up and acknowledged.
@@ -119,25 +113,18 @@ type rawClient struct {
 
 // dialRaw connects to a RawServe peer and sets up a run of p's sizes.
 func (t Transport) dialRaw(ctx context.Context, cfg *network.Config, self string, p network.Ping) (*rawClient, error) {
-	if err := clientCheck(cfg, self); err != nil {
+	if _, err := network.ClientDevice(cfg, self); err != nil {
 		return nil, fmt.Errorf("zmq raw ping: %w", err)
 	}
 	o, err := t.options(cfg)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p.ReplySize < 0 || p.ReplySize > o.MaxFrame:
-		return nil, fmt.Errorf("zmq raw ping: reply size %d out of range [0, %d]", p.ReplySize, o.MaxFrame)
-	case len(p.Payload) > o.MaxFrame:
-		return nil, fmt.Errorf("zmq raw ping: payload of %d bytes exceeds max_frame %d", len(p.Payload), o.MaxFrame)
-	case p.Timeout < 0:
-		return nil, fmt.Errorf("zmq raw ping: timeout %v is negative", p.Timeout)
+	timeout, err := p.Check(o.MaxFrame)
+	if err != nil {
+		return nil, fmt.Errorf("zmq raw ping: %w", err)
 	}
-	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), payload: p.Payload, replySize: p.ReplySize, timeout: p.Timeout}
-	if r.timeout == 0 {
-		r.timeout = network.DefaultPingTimeout
-	}
+	r := &rawClient{endpoint: "tcp://" + cfg.ServerAddr(), payload: p.Payload, replySize: p.ReplySize, timeout: timeout}
 	// A PAIR socket over TCP does not recover from a rejected connection:
 	// a server still attached to a previous client leaves the new one
 	// connected to nothing. So each attempt uses a fresh socket.

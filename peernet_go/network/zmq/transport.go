@@ -43,30 +43,6 @@ func (t Transport) options(cfg *network.Config) (*Options, error) {
 	return LoadOptions(cfg)
 }
 
-// serverDevice returns the server device and checks that self may serve.
-func serverDevice(cfg *network.Config, self string) (network.Device, error) {
-	if cfg == nil {
-		return network.Device{}, errors.New("no network config")
-	}
-	d, err := cfg.Device(self)
-	if err != nil {
-		return network.Device{}, err
-	}
-	if d.Name != cfg.Server {
-		return network.Device{}, fmt.Errorf("device %q cannot listen: the network config's server is %q", self, cfg.Server)
-	}
-	return d, nil
-}
-
-// clientCheck checks that self may dial cfg's server.
-func clientCheck(cfg *network.Config, self string) error {
-	if cfg == nil {
-		return errors.New("no network config")
-	}
-	_, err := cfg.Device(self)
-	return err
-}
-
 // decodeParts decodes the frame carried by the parts of one ZeroMQ message
 // (without the ROUTER's identity part): [header, payload] as Send writes
 // it, or a single part holding a whole encoded frame. f.Payload aliases the
@@ -93,6 +69,12 @@ func decodeParts(f *wire.Frame, parts [][]byte, maxFrame int) error {
 		return fmt.Errorf("%w: %d parts, a frame has 1 or 2", ErrMalformed, len(parts))
 	}
 }
+
+// ErrHandshake reports a client whose CURVE handshake with the server
+// failed: the server refused its key, or the server's key is not the one
+// the client was given. Send and Recv return it (wrapped) as soon as
+// libzmq reports the failure.
+var ErrHandshake = errors.New("CURVE handshake failed")
 
 // ErrNoCgo is returned by every Transport call in a binary built without
 // cgo: ZeroMQ is a C library.
