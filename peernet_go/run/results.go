@@ -205,12 +205,22 @@ func WriteServerResults(dir string, st ServerStats, info *report.RunInfo) error 
 		Elapsed     float64         `json:"elapsed"`
 		QueueMean   float64         `json:"queue-depth-mean"`
 		QueueMax    int             `json:"queue-depth-max"`
-		Peers       map[string]peer `json:"peers"`
+		Security    struct {
+			Mode    string `json:"mode"`
+			Refused uint64 `json:"refused"`
+			Denied  uint64 `json:"denied"`
+			BadTags uint64 `json:"bad-tags"`
+			Replays uint64 `json:"replays"`
+		} `json:"security"`
+		Peers map[string]peer `json:"peers"`
 	}{
 		Role: "server", Requests: st.Requests, Errors: st.Errors, Probes: st.Probes, BadFrames: st.BadFrames,
 		Byes: st.Byes, Workers: st.Workers, Utilisation: st.Utilisation(), Elapsed: st.Elapsed.Seconds(),
 		QueueMean: st.QueueMean, QueueMax: st.QueueMax, Peers: map[string]peer{},
 	}
+	sec := st.Security
+	js.Security.Mode, js.Security.Refused, js.Security.Denied = sec.Mode, sec.Refused, sec.Denied
+	js.Security.BadTags, js.Security.Replays = sec.BadTags, sec.Replays
 	names := make([]string, 0, len(st.Peers))
 	for name, p := range st.Peers {
 		js.Peers[name] = peer{p.Requests, p.Errors, p.Probes, p.BadFrames, p.QueueMean().Seconds(), p.QueueMax.Seconds()}
@@ -230,6 +240,12 @@ func WriteServerResults(dir string, st ServerStats, info *report.RunInfo) error 
 			"requests", st.Requests, st.Errors, st.Probes, st.BadFrames, st.Byes)
 		fmt.Fprintf(w, "%-12s%d, busy %.1f %% of %s; queue found by arriving requests: mean %.2f, max %d\n",
 			"workers", st.Workers, 100*st.Utilisation(), st.Elapsed.Round(time.Millisecond), st.QueueMean, st.QueueMax)
+		mode := sec.Mode
+		if mode == "" {
+			mode = "none (anyone who reaches the port may send frames)"
+		}
+		fmt.Fprintf(w, "%-12s%s: %d peers refused, %d operations denied, %d bad tags, %d replays\n",
+			"security", mode, sec.Refused, sec.Denied, sec.BadTags, sec.Replays)
 		if len(names) > 0 {
 			fmt.Fprintf(w, "\n%-32s %9s %7s %7s %10s %12s %12s\n", "peer", "requests", "errors", "probes", "bad-frames", "queue mean", "queue max")
 			for _, name := range names {

@@ -112,6 +112,9 @@ type ServerStats struct {
 	// and QueueMean the mean.
 	QueueMax  int
 	QueueMean float64
+	// Security is what the transport refused, when it authenticates its
+	// peers (see network.SecurityReporter).
+	Security network.Security
 }
 
 // Utilisation returns the share of the run the workers spent inferring, in
@@ -208,6 +211,9 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 	s.st.Busy = time.Duration(s.busy.Load())
 	if s.st.Requests > 0 {
 		s.st.QueueMean = float64(s.depthSum) / float64(s.st.Requests)
+	}
+	if sr, ok := o.Conn.(network.SecurityReporter); ok {
+		s.st.Security = sr.Security()
 	}
 	s.log.Flush()
 	return s.st, err

@@ -76,6 +76,10 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	if !o.quiet {
 		fmt.Fprintf(stderr, "peernet server %s: %d requests (%d failed) from %d peers, %d clock probes, %d bad frames; workers busy %.1f %%\n",
 			o.name, st.Requests, st.Errors, len(st.Peers), st.Probes, st.BadFrames, 100*st.Utilisation())
+		if sec := st.Security; sec.Refused+sec.Denied+sec.BadTags+sec.Replays > 0 {
+			fmt.Fprintf(stderr, "peernet server %s: %s refused %d peers and denied %d operations; %d bad tags, %d replays\n",
+				o.name, sec.Mode, sec.Refused, sec.Denied, sec.BadTags, sec.Replays)
+		}
 	}
 	if o.resultLoc != "" {
 		info.End = time.Now()
