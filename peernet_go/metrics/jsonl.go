@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/jsontext"
 )
 
 // AppendJSON appends r as one JSON object, without a newline. It has the
@@ -40,7 +42,7 @@ func AppendJSON(b []byte, r *Record) []byte {
 		b = append(b, '"', ':')
 		switch {
 		case known && c.kind == kindText:
-			b = appendJSONString(b, *c.text(r))
+			b = jsontext.AppendString(b, *c.text(r))
 		case known && c.kind == kindStatus:
 			b = append(b, '"')
 			b = append(b, r.Status.String()...)
@@ -63,11 +65,11 @@ func AppendJSON(b []byte, r *Record) []byte {
 	}
 	if r.Err != "" {
 		b = append(b, `,"error":`...)
-		b = appendJSONString(b, r.Err)
+		b = jsontext.AppendString(b, r.Err)
 	}
 	if r.Output != nil {
 		b = append(b, `,"output-encoding":`...)
-		b = appendJSONString(b, r.OutputEncoding)
+		b = jsontext.AppendString(b, r.OutputEncoding)
 		b = append(b, `,"output":`...)
 		b = appendJSONOutput(b, r.Output, r.OutputEncoding)
 	}
@@ -82,51 +84,11 @@ func appendJSONOutput(b, out []byte, enc string) []byte {
 			return append(b, buf.Bytes()...)
 		}
 	case enc == "text" && utf8.Valid(out):
-		return appendJSONString(b, string(out))
+		return jsontext.AppendString(b, string(out))
 	}
 	b = append(b, '"')
 	b = base64.StdEncoding.AppendEncode(b, out)
 	return append(b, `","output-base64":true`...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 // MarshalJSON encodes r as AppendJSON does.

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // DefaultStartPort is the first port used when the config names none.
@@ -93,7 +95,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(b []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %s", firstLine(err.Error()))
+		return nil, fmt.Errorf("invalid YAML: %s", errline.YAML(err))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, errors.New("empty document")
@@ -247,7 +249,7 @@ func (c *Config) Section(name string, out any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
-		msg := firstLine(cleanYAMLError(err.Error()))
+		msg := strings.TrimPrefix(errline.First(cleanYAMLError(err.Error())), "yaml: ")
 		return fmt.Errorf("%s: %s", name, fileLines(msg, n.Line-1))
 	}
 	return nil
@@ -307,9 +309,4 @@ var fieldNotFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
 func cleanYAMLError(s string) string {
 	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n  ")
 	return fieldNotFound.ReplaceAllString(s, `unknown key "$1"`)
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return strings.TrimPrefix(s, "yaml: ")
 }

@@ -194,17 +194,17 @@ func WriteServerResults(dir string, st ServerStats, info *report.RunInfo) error 
 		QueueMax  float64 `json:"queue-max"`
 	}
 	js := struct {
-		Role        string          `json:"role"`
-		Requests    int             `json:"requests"`
-		Errors      int             `json:"errors"`
-		Probes      int             `json:"probes"`
-		BadFrames   int             `json:"bad-frames"`
-		Byes        int             `json:"byes"`
-		Workers     int             `json:"workers"`
-		Utilisation float64         `json:"utilisation"`
-		Elapsed     float64         `json:"elapsed"`
-		QueueMean   float64         `json:"queue-depth-mean"`
-		QueueMax    int             `json:"queue-depth-max"`
+		Role        string  `json:"role"`
+		Requests    int     `json:"requests"`
+		Errors      int     `json:"errors"`
+		Probes      int     `json:"probes"`
+		BadFrames   int     `json:"bad-frames"`
+		Byes        int     `json:"byes"`
+		Workers     int     `json:"workers"`
+		Utilisation float64 `json:"utilisation"`
+		Elapsed     float64 `json:"elapsed"`
+		QueueMean   float64 `json:"queue-depth-mean"`
+		QueueMax    int     `json:"queue-depth-max"`
 		Security    struct {
 			Mode    string `json:"mode"`
 			Refused uint64 `json:"refused"`

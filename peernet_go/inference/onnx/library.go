@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // RuntimeVersion is the ONNX Runtime release that scripts/fetch-onnxruntime
@@ -75,7 +77,7 @@ func (e *LibraryError) Error() string {
 		return fmt.Sprintf("onnx: %v; tried %s; %s", e.Err, strings.Join(e.Tried, ", "), hint)
 	}
 	return fmt.Sprintf("onnx: cannot load ONNX Runtime (need 1.24 or later): %s; tried %s; %s",
-		oneLine(e.Err.Error()), strings.Join(e.Tried, ", "), hint)
+		errline.Flat(e.Err.Error()), strings.Join(e.Tried, ", "), hint)
 }
 
 // Unwrap returns e.Err.
@@ -127,9 +129,4 @@ func findLibrary(cands []candidate) (string, []string, error) {
 		return c.path, tried, nil
 	}
 	return "", nil, &LibraryError{Tried: tried, Err: ErrNoLibrary}
-}
-
-// oneLine folds a possibly multi-line message onto one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

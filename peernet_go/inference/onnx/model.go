@@ -17,6 +17,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/inference"
 	"github.com/peernet/peernet_go/peernet_go/inference/vision"
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 	"github.com/peernet/peernet_go/peernet_go/media"
 )
 
@@ -151,9 +152,9 @@ func (m *Model) open(path string) error {
 	ins, outs, err := ort.GetInputOutputInfoWithOptions(path, sopts)
 	if err != nil {
 		if p := m.spec.Provider; p != "" && p != ProviderCPU {
-			return fmt.Errorf("load model with execution provider %s: %s", p, oneLine(err.Error()))
+			return errline.Errorf("load model with execution provider %s: %w", p, err)
 		}
-		return fmt.Errorf("load model: %s", oneLine(err.Error()))
+		return errline.Errorf("load model: %w", err)
 	}
 	for _, in := range ins {
 		m.inNames = append(m.inNames, in.Name)
@@ -171,7 +172,7 @@ func (m *Model) open(path string) error {
 	}
 	m.sess, err = ort.NewDynamicAdvancedSession(path, m.inNames, m.outNames, sopts)
 	if err != nil {
-		return fmt.Errorf("create session: %s", oneLine(err.Error()))
+		return errline.Errorf("create session: %w", err)
 	}
 	if m.runOpts, err = ort.NewRunOptions(); err != nil {
 		return fmt.Errorf("run options: %w", err)
@@ -216,8 +217,8 @@ func fixBatch(shape []int64) bool {
 
 func (m *Model) appendProvider(sopts *ort.SessionOptions) error {
 	unavailable := func(err error) error {
-		return fmt.Errorf("execution provider %s is unavailable with ONNX Runtime %s from %s on this machine (%s); use provider: cpu",
-			m.spec.Provider, m.info.RuntimeVersion, m.info.Library, oneLine(err.Error()))
+		return errline.Errorf("execution provider %s is unavailable with ONNX Runtime %s from %s on this machine (%w); use provider: cpu",
+			m.spec.Provider, m.info.RuntimeVersion, m.info.Library, err)
 	}
 	dev := map[string]string{"device_id": strconv.Itoa(m.spec.Device)}
 	switch m.spec.Provider {
@@ -419,14 +420,14 @@ func (m *Model) run(ctx context.Context) error {
 		err = m.sess.RunWithOptions(m.inputs, m.outputs, m.runOpts)
 		if !stop() {
 			<-m.termDone
-			m.runOpts.UnsetTerminate()
+			_ = m.runOpts.UnsetTerminate() // the next run would fail at once, and say so
 			if err != nil {
-				return fmt.Errorf("onnx: run: %w (%s)", ctx.Err(), oneLine(err.Error()))
+				return errline.Errorf("onnx: run: %w (%w)", ctx.Err(), err)
 			}
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("onnx: run: %s", oneLine(err.Error()))
+		return errline.Errorf("onnx: run: %w", err)
 	}
 	for i, v := range m.outputs {
 		if m.res.Outputs[i].Data != nil {
@@ -444,7 +445,7 @@ func (m *Model) run(ctx context.Context) error {
 }
 
 func (m *Model) terminate() {
-	m.runOpts.Terminate()
+	_ = m.runOpts.Terminate() // a run that cannot be stopped ends by itself
 	m.termDone <- struct{}{}
 }
 
@@ -495,7 +496,7 @@ func (m *Model) inferTensors(ctx context.Context, ts []Tensor) (*Result, error) 
 		}
 	}()
 	if err := m.sess.Run(inputs, outputs); err != nil {
-		return nil, fmt.Errorf("onnx: run: %s", oneLine(err.Error()))
+		return nil, errline.Errorf("onnx: run: %w", err)
 	}
 	res := &Result{Outputs: make([]Tensor, len(outputs))}
 	for i, v := range outputs {

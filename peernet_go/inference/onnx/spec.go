@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/peernet/peernet_go/peernet_go/inference/vision"
+	"github.com/peernet/peernet_go/peernet_go/internal/errline"
 )
 
 // Decoders of OutputSpec.Decoder.
@@ -185,7 +186,7 @@ func yamlError(err error) string {
 		}[sub[2]]
 		return fmt.Sprintf("unknown key %q", section+sub[1])
 	})
-	return oneLine(msg)
+	return errline.Flat(msg)
 }
 
 // check validates what can be checked without the model.

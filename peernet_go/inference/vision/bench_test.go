@@ -119,25 +119,6 @@ func TestPreprocessAllocs(t *testing.T) {
 	}
 }
 
-// benchMedian runs f b.N times and reports the median time per call too,
-// which it returns.
-func benchMedian(b *testing.B, f func()) time.Duration {
-	b.Helper()
-	times := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		f()
-		times = append(times, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(times)
-	m := times[len(times)/2]
-	b.ReportMetric(float64(m.Nanoseconds()), "median-ns")
-	return m
-}
-
 // medianOf runs f n times and returns the median time per call.
 func medianOf(n int, f func()) time.Duration {
 	times := make([]time.Duration, n)

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/jsontext"
 )
 
 // Class is one entry of a classifier's top-k.
@@ -107,7 +109,7 @@ func AppendClassesJSON(b []byte, top []Class) []byte {
 		}
 		b = strconv.AppendInt(appendKey(append(b, '{'), "index"), int64(c.Index), 10)
 		if c.Label != "" {
-			b = appendString(appendKey(append(b, ','), "label"), c.Label)
+			b = jsontext.AppendString(appendKey(append(b, ','), "label"), c.Label)
 		}
 		b = append(appendFixed(appendKey(append(b, ','), "score"), c.Score), '}')
 	}

@@ -3,7 +3,6 @@ package vision
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
 )
 
 // The decoders write their JSON by hand into reused buffers: the results are
@@ -33,35 +32,6 @@ func appendFixed(b []byte, v float32) []byte {
 		r = 0 // no "-0"
 	}
 	return strconv.AppendFloat(b, r, 'f', -1, 64)
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
 }
 
 func appendKey(b []byte, key string) []byte {

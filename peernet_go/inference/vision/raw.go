@@ -3,6 +3,8 @@ package vision
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/peernet/peernet_go/peernet_go/internal/jsontext"
 )
 
 // RawConfig configures the raw decoder, which reports output tensors as
@@ -40,7 +42,7 @@ func AppendRawJSON(b []byte, tensors []RawTensor, cfg RawConfig) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(appendKey(append(b, '{'), "name"), t.Name)
+		b = jsontext.AppendString(appendKey(append(b, '{'), "name"), t.Name)
 		b = append(appendKey(append(b, ','), "shape"), '[')
 		for j, d := range t.Shape {
 			if j > 0 {

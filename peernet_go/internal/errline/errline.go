@@ -16,6 +16,10 @@ func First(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// YAML returns a YAML parser's error on one line: its first, without the
+// parser's "yaml: " prefix.
+func YAML(err error) string { return strings.TrimPrefix(First(err.Error()), "yaml: ") }
+
 // Flat returns s on one line: every run of white space, line breaks
 // included, becomes one space.
 func Flat(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -2,40 +2,23 @@ package transporttest
 
 import (
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/loopback"
 	"github.com/peernet/peernet_go/peernet_go/network"
 )
-
-// freePortTries bounds how many TCP ports FreePort tries before it gives up
-// finding one whose UDP port is free too.
-const freePortTries = 20
 
 // FreePort returns a port of 127.0.0.1 that was free a moment ago for both
 // TCP and UDP, so that any transport (and an embedded broker) can listen
 // on it. It fails tb when no such port turns up.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	var last error
-	for range freePortTries {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatalf("transporttest: free port: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		c, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err == nil {
-			c.Close()
-			return port
-		}
-		last = err
+	port, err := loopback.FreePort()
+	if err != nil {
+		tb.Fatalf("transporttest: %v", err)
 	}
-	tb.Fatalf("transporttest: free port: no TCP port in %d tries had its UDP port free: %v", freePortTries, last)
-	return 0
+	return port
 }
 
 // LoopbackConfig returns a network config of two devices on 127.0.0.1,

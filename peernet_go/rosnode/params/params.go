@@ -100,7 +100,7 @@ func FromArgs(args []string, fqn string) (Params, error) {
 			}
 			var val any
 			if err := yaml.Unmarshal([]byte(value), &val); err != nil {
-				return nil, fmt.Errorf("rosparams: -p %s: value %q is not YAML: %s", name, value, yamlError(err))
+				return nil, fmt.Errorf("rosparams: -p %s: value %q is not YAML: %s", name, value, errline.YAML(err))
 			}
 			if err := p.set(name, val); err != nil {
 				return nil, fmt.Errorf("rosparams: -p %s: %w", name, err)
@@ -152,7 +152,7 @@ func (p Params) addFile(b []byte, fqn string) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return fmt.Errorf("invalid YAML: %s", yamlError(err))
+		return fmt.Errorf("invalid YAML: %s", errline.YAML(err))
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -214,7 +214,7 @@ func (p Params) addTree(m *yaml.Node, prefix string) error {
 		}
 		var val any
 		if err := v.Decode(&val); err != nil {
-			return fmt.Errorf("line %d: parameter %s: %s", v.Line, name, yamlError(err))
+			return fmt.Errorf("line %d: parameter %s: %s", v.Line, name, errline.YAML(err))
 		}
 		if err := p.set(name, val); err != nil {
 			return fmt.Errorf("line %d: parameter %s: %w", v.Line, name, err)
@@ -271,6 +271,3 @@ func matchTokens(pt, nt []string) bool {
 	ok, err := path.Match(pt[0], nt[0])
 	return ok && err == nil && matchTokens(pt[1:], nt[1:])
 }
-
-// yamlError is a YAML error on one line, without its "yaml: " prefix.
-func yamlError(err error) string { return strings.TrimPrefix(errline.First(err.Error()), "yaml: ") }
