@@ -20,9 +20,10 @@ const DefaultPingTimeout = 5 * time.Second
 //	}
 type Baseline interface {
 	// RawServe answers raw pings as device self (the config's server)
-	// until ctx ends; it then returns nil. Failing to set up (address in
-	// use, unknown device) is an error.
-	RawServe(ctx context.Context, cfg *Config, self string) error
+	// until ctx ends, or, with pings > 0, until it has answered that many
+	// (set-up exchanges not counted); it then returns nil. Failing to set
+	// up (address in use, unknown device) is an error.
+	RawServe(ctx context.Context, cfg *Config, self string, pings int) error
 	// RawPing runs p against a RawServe peer as device self and returns one
 	// round-trip time per completed iteration, in order. On an error it
 	// returns the round trips measured so far with the error.

@@ -250,7 +250,7 @@ func (o *MatrixOptions) rawRun(ctx context.Context, b network.Baseline, c matrix
 	}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- b.RawServe(sctx, cfg, cfg.Server) }()
+	go func() { served <- b.RawServe(sctx, cfg, cfg.Server, 0) }()
 	rtts, err := b.RawPing(ctx, cfg, "edge", network.Ping{Payload: payload, ReplySize: len(payload), Iterations: n, Timeout: o.Timeout})
 	stop()
 	return rtts, errors.Join(err, <-served)

@@ -52,7 +52,7 @@ func baselineCmd(args []string, stdout, stderr io.Writer) error {
 		if o.name == "" {
 			o.name = cfg.Server
 		}
-		return b.RawServe(ctx, cfg, o.name)
+		return b.RawServe(ctx, cfg, o.name, o.iterations) // 0: until Ctrl-C
 	}
 	if o.name == "" {
 		o.name = firstClient(cfg)

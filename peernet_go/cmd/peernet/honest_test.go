@@ -440,3 +440,36 @@ func TestJunkCostsALine(t *testing.T) {
 			sum.BadFrames, peer.BadFrames, c.LocalAddr(), raw)
 	}
 }
+
+// TestBaselineServeStops: baseline serve --iterations N stops after
+// answering N pings, on every transport.
+func TestBaselineServeStops(t *testing.T) {
+	for _, network := range []string{"zmq-tcp", "udp", "mqtt"} {
+		t.Run(network, func(t *testing.T) {
+			netcfg := writeNetConfig(t)
+			srv := exec.Command(peernetBin, "baseline", "serve", "--network", network, "--network-config", netcfg, "--iterations", "50")
+			var serr bytes.Buffer
+			srv.Stderr = &serr
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- srv.Wait() }()
+			time.Sleep(300 * time.Millisecond)
+			stdout, stderr, code := peernet(t, 30*time.Second, "baseline", "ping", "--network", network, "--network-config", netcfg,
+				"--iterations", "50", "--sensor-size", "64")
+			if code != 0 || !strings.Contains(stdout, "n=50") {
+				t.Fatalf("ping: exit %d, %q %q", code, stdout, stderr)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("serve: %v %s", err, serr.String())
+				}
+			case <-time.After(10 * time.Second):
+				srv.Process.Kill()
+				t.Fatal("baseline serve --iterations 50 still runs after 50 pings")
+			}
+		})
+	}
+}

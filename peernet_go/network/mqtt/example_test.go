@@ -68,7 +68,7 @@ func ExampleTransport_RawPing() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- mqtt.Transport{}.RawServe(ctx, cfg, "cloud") }()
+	go func() { served <- mqtt.Transport{}.RawServe(ctx, cfg, "cloud", 0) }()
 
 	var b network.Baseline = mqtt.Transport{}
 	rtts, err := b.RawPing(ctx, cfg, "edge", network.Ping{Payload: make([]byte, 1024), ReplySize: 1024, Iterations: 100})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -37,9 +38,13 @@ type rawPeer struct {
 	reply []byte
 }
 
-// RawServe answers raw pings as device self until ctx ends, then returns
-// nil. With broker: embedded it runs its own broker, as Listen does.
-func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
+// rawLinger is how long RawServe goes on after its last counted reply, so
+// that the reply crosses the broker before both close.
+const rawLinger = 300 * time.Millisecond
+
+// RawServe answers raw pings as device self until ctx ends or it has
+// answered pings of them (0: no limit), then returns nil. With broker: embedded it runs its own broker, as Listen does.
+func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string, pings int) error {
 	if _, err := network.ServerDevice(cfg, self); err != nil {
 		return fmt.Errorf("mqtt raw serve: %w", err)
 	}
@@ -74,6 +79,9 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 	base := o.Prefix + "/" + self + "/"
 	qos := byte(o.QoS)
 	peers := map[string]rawPeer{}
+	ctx, enough := context.WithCancel(ctx)
+	defer enough()
+	var answered atomic.Int64
 	handler := func(cli paho.Client, m paho.Message) {
 		topic := m.Topic()
 		p, ok := peers[topic]
@@ -93,6 +101,11 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 		}
 		if ok {
 			cli.Publish(p.topic, qos, false, p.reply) // a lost reply is the client's timeout
+			if pings > 0 && answered.Add(1) == int64(pings) {
+				// The last reply is on its way through the broker: give it
+				// time to arrive before both close.
+				time.AfterFunc(rawLinger, enough)
+			}
 		}
 	}
 	sub := base + "+/ping"

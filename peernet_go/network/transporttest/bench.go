@@ -191,7 +191,7 @@ func ServeBaseline(tb testing.TB, base network.Baseline, cfg *network.Config) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- base.RawServe(ctx, cfg, cfg.Server) }()
+	go func() { errc <- base.RawServe(ctx, cfg, cfg.Server, 0) }()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-errc; err != nil {

@@ -71,7 +71,7 @@ func ExampleTransport_RawPing() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- udp.Transport{}.RawServe(ctx, cfg, "cloud") }()
+	go func() { served <- udp.Transport{}.RawServe(ctx, cfg, "cloud", 0) }()
 
 	var b network.Baseline = udp.Transport{}
 	rtts, err := b.RawPing(ctx, cfg, "edge", network.Ping{Payload: make([]byte, 64), ReplySize: 64, Iterations: 100})

@@ -43,9 +43,9 @@ type rawPeer struct {
 }
 
 // RawServe answers raw UDP pings on the server device's port until ctx
-// ends, then returns nil. It serves any number of clients, told apart by
+// ends or it has answered pings of them (0: no limit), then returns nil. It serves any number of clients, told apart by
 // their addresses.
-func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
+func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string, pings int) error {
 	o, err := t.options(cfg)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 
 	peers := map[netip.AddrPort]*rawPeer{}
 	buf := make([]byte, MaxDatagram+1)
-	for {
+	for answered := 0; pings <= 0 || answered < pings; {
 		n, from, err := uc.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -102,7 +102,9 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 			_, err := uc.WriteToUDPAddrPort(d, from)
 			return err
 		}) // a lost reply is the client's timeout
+		answered++
 	}
+	return nil
 }
 
 // rawWrite sends b as consecutive datagrams of at most chunk bytes, or as

@@ -20,7 +20,7 @@ func (Transport) Listen(context.Context, *network.Config, string) (network.Conn,
 }
 
 // RawServe returns ErrNoCgo: ZeroMQ needs cgo.
-func (Transport) RawServe(context.Context, *network.Config, string) error { return ErrNoCgo }
+func (Transport) RawServe(context.Context, *network.Config, string, int) error { return ErrNoCgo }
 
 // RawPing returns ErrNoCgo: ZeroMQ needs cgo.
 func (Transport) RawPing(context.Context, *network.Config, string, network.Ping) ([]time.Duration, error) {

@@ -19,7 +19,7 @@ func TestNoCgo(t *testing.T) {
 	if _, err := (Transport{}).Listen(ctx, cfg, "cloud"); !errors.Is(err, ErrNoCgo) {
 		t.Errorf("Listen: %v", err)
 	}
-	if err := (Transport{}).RawServe(ctx, cfg, "cloud"); !errors.Is(err, ErrNoCgo) {
+	if err := (Transport{}).RawServe(ctx, cfg, "cloud", 0); !errors.Is(err, ErrNoCgo) {
 		t.Errorf("RawServe: %v", err)
 	}
 	if _, err := (Transport{}).RawPing(ctx, cfg, "edge", network.Ping{Iterations: 1}); !errors.Is(err, ErrNoCgo) {

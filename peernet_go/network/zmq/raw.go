@@ -33,9 +33,9 @@ const (
 func isSetup(b []byte) bool { return len(b) == rawSetupSize && string(b[:8]) == rawMagic }
 
 // RawServe answers raw PAIR pings on the server device's port until ctx
-// ends, then returns nil. It serves one client at a time; a new client's
+// ends or it has answered pings of them (0: no limit), then returns nil. It serves one client at a time; a new client's
 // setup message starts a new run.
-func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string) error {
+func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self string, pings int) error {
 	d, err := network.ServerDevice(cfg, self)
 	if err != nil {
 		return fmt.Errorf("zmq raw serve: %w", err)
@@ -65,7 +65,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 		return fmt.Errorf("zmq raw serve: %w", err)
 	}
 	var reply []byte
-	for ctx.Err() == nil {
+	for answered := 0; ctx.Err() == nil && (pings <= 0 || answered < pings); {
 		msg, err := s.RecvBytes(0)
 		if err != nil {
 			if zmq4.AsErrno(err) == errAgain {
@@ -83,6 +83,7 @@ func (t Transport) RawServe(ctx context.Context, cfg *network.Config, self strin
 			continue
 		}
 		_, _ = s.SendBytes(reply, 0) // a lost reply is the client's timeout
+		answered++
 	}
 	return nil
 }

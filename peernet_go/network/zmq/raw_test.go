@@ -64,7 +64,7 @@ func TestRawPingErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := (Transport{}).RawServe(ctx, cfg, "edge"); err == nil || !strings.Contains(err.Error(), "cannot listen") {
+	if err := (Transport{}).RawServe(ctx, cfg, "edge", 0); err == nil || !strings.Contains(err.Error(), "cannot listen") {
 		t.Errorf("RawServe as a client: %v", err)
 	}
 }
@@ -75,7 +75,7 @@ func TestRawServerGone(t *testing.T) {
 	cfg := loopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Transport{}.RawServe(ctx, cfg, "cloud") }()
+	go func() { done <- Transport{}.RawServe(ctx, cfg, "cloud", 0) }()
 	rtts, err := Transport{}.RawPing(context.Background(), cfg, "edge", network.Ping{Payload: []byte("a"), ReplySize: 1, Iterations: 3})
 	if err != nil || len(rtts) != 3 {
 		t.Fatalf("first run: %d, %v", len(rtts), err)
