@@ -25,6 +25,8 @@ type RunInfo struct {
 	Interrupted bool `yaml:"interrupted,omitempty"`
 	// Command is the command line, program name first.
 	Command []string `yaml:"command,omitempty"`
+	// Sources are the results directories a merged run pools.
+	Sources []string `yaml:"sources,omitempty"`
 	// Hosts names the machine on each side.
 	Hosts Hosts `yaml:"hosts"`
 	// Transport is the network transport ("zmq-tcp", …).

@@ -29,8 +29,18 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 // arguments are refused.
 func parse(fs *flag.FlagSet, args []string) error { return parseN(fs, args, 0, "") }
 
-// parseN parses args and wants exactly n positional arguments, described
-// by what.
+// parseAtLeast parses args and wants n or more positional arguments,
+// described by what.
+func parseAtLeast(fs *flag.FlagSet, args []string, n int, what string) error {
+	err := parseN(fs, args, -1, what)
+	if err == nil && fs.NArg() < n {
+		return usagef("%s needs %s", fs.Name(), what)
+	}
+	return err
+}
+
+// parseN parses args and wants exactly n positional arguments (any number
+// when n is negative), described by what.
 func parseN(fs *flag.FlagSet, args []string, n int, what string) error {
 	fs.SetOutput(io.Discard) // the one-line error is printed by runMain
 	err := fs.Parse(args)
@@ -43,7 +53,7 @@ func parseN(fs *flag.FlagSet, args []string, n int, what string) error {
 		return usageError{err}
 	case n == 0 && fs.NArg() > 0:
 		return usagef("unexpected argument %q", fs.Arg(0))
-	case fs.NArg() != n:
+	case n >= 0 && fs.NArg() != n:
 		return usagef("%s needs %s", fs.Name(), what)
 	}
 	return nil

@@ -38,6 +38,21 @@ func TestBenchFleet(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "pooled", "histograms.json")); err != nil {
 		t.Error(err)
 	}
+	// peernet merge of the four edges' directories pools them as the fleet did.
+	merged := filepath.Join(t.TempDir(), "merged")
+	args := []string{"merge", "--quiet", "-o", merged}
+	for _, e := range []string{"edge-0", "edge-1", "edge-2", "edge-3"} {
+		args = append(args, filepath.Join(dir, e))
+	}
+	if _, stderr, code := peernet(t, time.Minute, args...); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr)
+	}
+	m := readSummary(t, merged)
+	for _, stage := range []string{"rtt", "upload", "queue", "latency-from-schedule"} {
+		if m.Stages[stage] != pooled.Stages[stage] {
+			t.Errorf("%s: merged %+v, pooled %+v", stage, m.Stages[stage], pooled.Stages[stage])
+		}
+	}
 	var srv struct {
 		Requests int                        `json:"requests"`
 		Peers    map[string]json.RawMessage `json:"peers"`

@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"bag":       {"inspect rosbag2 recordings (bag info BAG)", bagCmd},
 		"baseline":  {"raw transport ping-pong without the profiler", baselineCmd},
 		"matrix":    {"compare transports × payload sizes on loopback", matrixCmd},
+		"merge":     {"pool results directories into exact percentiles", mergeCmd},
 		"keygen":    {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
 		"version":   {"print the version", versionCmd},
 	}
@@ -130,7 +131,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "keygen", "version"} {
+	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "merge", "keygen", "version"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `
