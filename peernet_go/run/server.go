@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -285,6 +286,11 @@ func (s *server) run(ctx context.Context) error {
 			s.inflight++
 			s.inflightBytes += len(payload)
 			s.queue <- j // never blocks: at most cap(queue) are in flight
+			// Let a worker have this P now: this goroutine is about to wait
+			// in the transport (inside libzmq, holding its thread), and a
+			// worker left in its run queue would wait for the scheduler to
+			// take the P back.
+			runtime.Gosched()
 		case wire.Probe:
 			s.st.Probes++
 			peer.Probes++
@@ -493,7 +499,7 @@ func probeAnswer(ctx context.Context, ask string, clk *clock.Clock) (encoding st
 	}
 	if ask == hostEncoding {
 		host, _ := os.Hostname()
-		b, _ := json.Marshal(hostAnswer{Host: host, SyncState: clock.SyncState()})
+		b, _ := json.Marshal(hostAnswer{Host: host, SyncState: clock.SyncState(), CPU: int64(processCPU()), MaxRSS: maxRSS()})
 		return "json", b
 	}
 	return "", nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -193,12 +192,11 @@ func setOptions(steps ...func() error) error {
 //
 // libzmq sockets are not thread safe and libzmq aborts the process when a
 // socket is closed while another thread is inside a call on it. So every
-// operation on the socket, Close included, holds mu. Recv never blocks
-// inside libzmq: it waits for the socket's ZMQ_FD in Go's poller (holding
-// no thread), which Close interrupts at once; a Send blocks inside libzmq
-// for at most waitSlice at a time, and between slices it looks at closed,
-// which Close sets before it takes mu. The socket is closed only when no
-// call is running on it.
+// operation on the socket, Close included, holds mu. A Send or Recv blocks
+// inside libzmq for at most waitSlice at a time, and between slices it
+// looks at closed, which Close sets before it takes mu; a server's Recv
+// polls the socket beside an inproc wake-up socket, so Close and Wake end
+// it at once. The socket is closed only when no call is running on it.
 type conn struct {
 	closed atomic.Bool
 
@@ -206,6 +204,7 @@ type conn struct {
 	zctx     *zmq4.Context
 	sock     *zmq4.Socket
 	sndtimeo time.Duration // current ZMQ_SNDTIMEO
+	rcvtimeo time.Duration // current ZMQ_RCVTIMEO (clients)
 	server   bool
 	endpoint string
 	maxFrame int
@@ -215,14 +214,14 @@ type conn struct {
 	parts    [][]byte // reused part list for Recv
 	in       wire.Frame
 
-	// Recv waits for the socket in Go's poller, not inside libzmq, so a
-	// blocked Recv holds no OS thread and no P: evfd is a duplicate of the
-	// socket's ZMQ_FD (readable when its events may have changed) and rc
-	// its raw conn. Wake and Close end a wait by moving evfd's read
-	// deadline into the past; woken says a Wake did.
-	evfd  *os.File
-	rc    syscall.RawConn
-	woken atomic.Bool
+	// Wake-ups (servers only): a server's Recv polls the socket and
+	// wakeRx (under mu); Wake and Close send on wakeTx (under wakeMu).
+	// woken coalesces the wakes that come before Recv has seen the last.
+	wakeMu sync.Mutex
+	wakeTx *zmq4.Socket
+	wakeRx *zmq4.Socket
+	poller *zmq4.Poller
+	woken  atomic.Bool
 
 	// CURVE: the server's ZAP handler, and the client's monitor socket,
 	// on which libzmq reports failed handshakes (used under mu).
@@ -267,32 +266,41 @@ func newConn(typ zmq4.Type, o *Options, endpoint string) (*conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("socket options: %w", err)
 	}
-	if err := c.openWait(); err != nil {
-		c.Close()
-		return nil, err
+	if typ == zmq4.ROUTER {
+		if err := c.openWake(); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }
 
-// openWait prepares Recv's wait in Go's poller on the socket's ZMQ_FD.
-func (c *conn) openWait() error {
-	fd, err := c.sock.GetFd()
+// openWake makes the pair of inproc sockets Wake signals a server's Recv
+// through, and the poller Recv waits on.
+func (c *conn) openWake() error {
+	rx, err := c.zctx.NewSocket(zmq4.PAIR)
 	if err != nil {
-		return fmt.Errorf("ZMQ_FD: %w", err)
+		return fmt.Errorf("wake socket: %w", err)
 	}
-	dup, err := syscall.Dup(fd)
+	c.wakeRx = rx
+	tx, err := c.zctx.NewSocket(zmq4.PAIR)
 	if err != nil {
-		return fmt.Errorf("ZMQ_FD: %w", err)
+		return fmt.Errorf("wake socket: %w", err)
 	}
-	syscall.CloseOnExec(dup)
-	if err := syscall.SetNonblock(dup, true); err != nil {
-		syscall.Close(dup)
-		return fmt.Errorf("ZMQ_FD: %w", err)
+	c.wakeTx = tx
+	endpoint := fmt.Sprintf("inproc://peernet-wake-%p", c)
+	err = setOptions(
+		func() error { return rx.SetLinger(0) },
+		func() error { return tx.SetLinger(0) },
+		func() error { return rx.Bind(endpoint) },
+		func() error { return tx.Connect(endpoint) },
+	)
+	if err != nil {
+		return fmt.Errorf("wake socket: %w", err)
 	}
-	c.evfd = os.NewFile(uintptr(dup), "zmq-events")
-	if c.rc, err = c.evfd.SyscallConn(); err != nil {
-		return fmt.Errorf("ZMQ_FD: %w", err)
-	}
+	c.poller = zmq4.NewPoller()
+	c.poller.Add(c.sock, zmq4.POLLIN)
+	c.poller.Add(rx, zmq4.POLLIN)
 	return nil
 }
 
@@ -351,49 +359,52 @@ func (c *conn) Security() network.Security {
 	return s
 }
 
-// Wake implements network.Waker: a Recv waiting for a message returns
-// network.ErrWoken at once (or the next one does).
+// Wake implements network.Waker on the serving end: a Recv waiting for a
+// message returns network.ErrWoken at once (or the next one does). On a
+// client it does nothing.
 func (c *conn) Wake() {
-	if c.closed.Load() {
+	if c.closed.Load() || c.woken.Swap(true) {
 		return
 	}
-	c.woken.Store(true)
-	_ = c.evfd.SetReadDeadline(aLongTimeAgo)
+	c.signal()
 }
 
-// aLongTimeAgo is a deadline in the past, to end a wait at once.
-var aLongTimeAgo = time.Unix(1, 0)
+// signal sends a wake-up message to a server's Recv.
+func (c *conn) signal() {
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if c.wakeTx != nil {
+		_, _ = c.wakeTx.SendBytes(nil, zmq4.DONTWAIT) // one pending is enough
+	}
+}
 
-// waitIn waits until a message can be read (nil), d passes (errAgain), or
-// a Wake (network.ErrWoken). The socket's events are read after the poller
-// is armed, so no edge of the ZMQ_FD is missed.
+// waitIn waits, inside libzmq, until a message can be read (nil), d passes
+// (errAgain), or a wake-up (network.ErrWoken, or network.ErrClosed after
+// Close). A thread woken by libzmq itself answers sooner than a goroutine
+// woken through Go's poller.
 func (c *conn) waitIn(d time.Duration) error {
-	if err := c.evfd.SetReadDeadline(time.Now().Add(d)); err != nil {
+	polled, err := c.poller.Poll(d)
+	if err != nil {
 		return err
 	}
-	var zerr error
-	err := c.rc.Read(func(uintptr) bool {
-		if c.woken.Load() || c.closed.Load() {
-			return true
+	for _, p := range polled {
+		if p.Socket == c.wakeRx && p.Events&zmq4.POLLIN != 0 {
+			c.woken.Store(false) // before draining: a later Wake sends again
+			for {
+				if _, err := c.wakeRx.RecvBytes(zmq4.DONTWAIT); err != nil {
+					break
+				}
+			}
+			if c.closed.Load() {
+				return network.ErrClosed
+			}
+			return network.ErrWoken
 		}
-		ev, err := c.sock.GetEvents()
-		if err != nil {
-			zerr = err
-			return true
-		}
-		return ev&zmq4.POLLIN != 0
-	})
-	switch {
-	case zerr != nil:
-		return zerr
-	case c.woken.Swap(false):
-		return network.ErrWoken
-	case c.closed.Load():
-		return network.ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	}
+	if len(polled) == 0 {
 		return errAgain
 	}
-	return err
+	return nil
 }
 
 // Send sends f: a small frame (payload up to 16 KiB) as one message part,
@@ -511,16 +522,34 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 		if err != nil {
 			return nil, c.errorf("recv", err)
 		}
-		switch err := c.waitIn(to); {
-		case errors.Is(err, errAgain):
+		first := zmq4.DONTWAIT
+		if c.server {
+			switch err := c.waitIn(to); {
+			case errors.Is(err, errAgain):
+				if err := c.handshakeError(); err != nil {
+					return nil, c.errorf("recv", err)
+				}
+				continue
+			case err != nil:
+				return nil, c.errorf("recv", err)
+			}
+		} else {
+			// A client's Recv blocks in zmq_recv, a slice at a time.
+			if to != c.rcvtimeo {
+				if err := c.sock.SetRcvtimeo(to); err != nil {
+					return nil, c.errorf("recv", err)
+				}
+				c.rcvtimeo = to
+			}
+			first = 0
+		}
+		n, err := c.recvParts(first)
+		if !c.server && n == 0 && zmq4.AsErrno(err) == errAgain {
 			if err := c.handshakeError(); err != nil {
 				return nil, c.errorf("recv", err)
 			}
 			continue
-		case err != nil:
-			return nil, c.errorf("recv", err)
 		}
-		n, err := c.recvParts()
 		if err == nil {
 			return c.decode(n)
 		}
@@ -534,10 +563,14 @@ func (c *conn) Recv(ctx context.Context) (*wire.Frame, error) {
 // returns its number of parts; parts beyond maxParts are read and dropped.
 // The caller waited until the first part was there (waitIn): the others
 // arrive with it.
-func (c *conn) recvParts() (int, error) {
+func (c *conn) recvParts(first zmq4.Flag) (int, error) {
 	c.parts = c.parts[:0]
 	for n := 0; ; n++ {
-		b, err := c.sock.RecvBytes(zmq4.DONTWAIT)
+		flags := zmq4.DONTWAIT
+		if n == 0 {
+			flags = first
+		}
+		b, err := c.sock.RecvBytes(flags)
 		if err != nil {
 			if n > 0 {
 				err = fmt.Errorf("part %d of a message: %w", n+1, err)
@@ -603,16 +636,23 @@ func (c *conn) slice(ctx context.Context) (time.Duration, error) {
 // Recv: that call returns ErrClosed within one wait slice (50 ms). Closing
 // twice is harmless.
 func (c *conn) Close() error {
-	if !c.closed.Swap(true) && c.evfd != nil {
-		_ = c.evfd.SetReadDeadline(aLongTimeAgo) // ends a waiting Recv
+	if !c.closed.Swap(true) {
+		c.signal() // ends a waiting server Recv at once
 	}
+	c.wakeMu.Lock()
+	if c.wakeTx != nil {
+		c.wakeTx.Close()
+		c.wakeTx = nil
+	}
+	c.wakeMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sock == nil {
 		return nil
 	}
-	if c.evfd != nil {
-		c.evfd.Close()
+	if c.wakeRx != nil {
+		c.wakeRx.Close()
+		c.wakeRx, c.poller = nil, nil
 	}
 	if c.monitor != nil {
 		c.monitor.Close()
