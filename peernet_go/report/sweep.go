@@ -33,9 +33,10 @@ type SweepRow struct {
 	Meets   bool
 	Why     string
 	// CPU is the profiling process's CPU per second (1 = a core), MaxRSS
-	// its peak memory in bytes.
-	CPU    float64
-	MaxRSS int64
+	// its peak memory in bytes; ServerCPU and ServerRSS the server
+	// process's (0 when not known).
+	CPU, ServerCPU    float64
+	MaxRSS, ServerRSS int64
 	// Disconnected names the edges that stopped during the step.
 	Disconnected []string
 }
@@ -61,7 +62,7 @@ func SweepColumns() []string {
 		cols = append(cols, s+"-p50", s+"-p90", s+"-p99")
 	}
 	return append(cols, "ok", "lost", "error", "missed", "loss", "windows", "stable", "meets", "why",
-		"cpu", "max-rss", "disconnected")
+		"cpu", "max-rss", "server-cpu", "server-max-rss", "disconnected")
 }
 
 // WriteSweepCSV writes rows as sweep.csv: durations in seconds (empty when
@@ -85,7 +86,7 @@ func WriteSweepCSV(w io.Writer, rows []SweepRow) error {
 		rec = append(rec, strconv.FormatInt(n.OK, 10), strconv.FormatInt(n.Lost, 10), strconv.FormatInt(n.Error, 10),
 			strconv.FormatInt(n.Missed, 10), strconv.FormatFloat(r.Loss, 'f', 5, 64), strconv.Itoa(r.Windows),
 			yesNo(r.Stable), yesNo(r.Meets), r.Why, strconv.FormatFloat(r.CPU, 'f', 3, 64), strconv.FormatInt(r.MaxRSS, 10),
-			strings.Join(r.Disconnected, " "))
+			strconv.FormatFloat(r.ServerCPU, 'f', 3, 64), strconv.FormatInt(r.ServerRSS, 10), strings.Join(r.Disconnected, " "))
 		cw.Write(rec)
 	}
 	cw.Flush()

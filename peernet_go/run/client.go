@@ -139,6 +139,9 @@ type Result struct {
 	// ServerHost and ServerSyncState are the server's host name and
 	// time-sync state (see clock.SyncState), as it reported them.
 	ServerHost, ServerSyncState string
+	// ServerUsage is the server process's CPU and memory over the run, as
+	// it reported them.
+	ServerUsage ServerUsage
 }
 
 type client struct {
@@ -205,6 +208,7 @@ func Client(ctx context.Context, o ClientOptions) (Result, error) {
 			err = nil
 		}
 	}
+	c.usageAtEnd()
 	c.bye()
 	return c.res, errors.Join(err, werr)
 }
@@ -560,6 +564,17 @@ func (c *client) estimate(t int64) clock.Estimate {
 		return clock.Estimate{Mode: clock.ModeSameClock, Known: true, Offset: c.SameClockOffset}
 	}
 	return clock.Estimate{Mode: clock.ModeAssumeSynced}
+}
+
+// usageAtEnd asks a server that still answers what it used; best effort.
+func (c *client) usageAtEnd() {
+	if c.res.ServerUsage.At0.IsZero() || c.res.OK == 0 {
+		return
+	}
+	if h, ok := c.askHost(context.Background(), min(c.Timeout, 500*time.Millisecond)); ok {
+		c.res.ServerUsage.CPU1, c.res.ServerUsage.At1 = time.Duration(h.CPU), time.Now()
+		c.res.ServerUsage.MaxRSS = h.MaxRSS
+	}
 }
 
 // bye tells the server the run is over; best effort.

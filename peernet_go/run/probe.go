@@ -30,10 +30,15 @@ const (
 	hostEncoding = "host"
 )
 
-// hostAnswer describes the server's machine, carried in a probe reply.
+// hostAnswer describes the server's machine and process, carried in a
+// probe reply.
 type hostAnswer struct {
 	Host      string `json:"host"`
 	SyncState string `json:"sync-state,omitempty"`
+	// CPU is the server process's CPU time so far, in ns; MaxRSS its
+	// peak resident memory, in bytes.
+	CPU    int64 `json:"cpu-ns,omitempty"`
+	MaxRSS int64 `json:"max-rss,omitempty"`
 }
 
 // ntpAnswer is the server's NTP offset, carried in a probe reply.
@@ -72,14 +77,10 @@ func (c *client) connect(ctx context.Context) error {
 			return fmt.Errorf("%w within %v: %w", ErrNoServer, c.Connect, err)
 		}
 	}
-	hctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	if _, payload, err := c.probe(hctx, hostEncoding); err == nil {
-		var h hostAnswer
-		if json.Unmarshal(payload, &h) == nil {
-			c.res.ServerHost, c.res.ServerSyncState = h.Host, h.SyncState
-		}
+	if h, ok := c.askHost(ctx, c.Timeout); ok {
+		c.res.ServerHost, c.res.ServerSyncState = h.Host, h.SyncState
+		c.res.ServerUsage.CPU0, c.res.ServerUsage.At0 = time.Duration(h.CPU), time.Now()
 	}
-	cancel()
 	switch c.ClockMode.Name {
 	case clock.ModeHandshake:
 		c.probeBurst(ctx, time.Time{})
@@ -165,4 +166,31 @@ func (c *client) ntpOffsets(ctx context.Context) error {
 		Offset: mine - theirs.Offset, Bound: myBound + theirs.Bound, Probes: 2,
 	}
 	return nil
+}
+
+// askHost asks the server for its host, time-sync state and process usage.
+func (c *client) askHost(ctx context.Context, timeout time.Duration) (hostAnswer, bool) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var h hostAnswer
+	_, payload, err := c.probe(hctx, hostEncoding)
+	return h, err == nil && json.Unmarshal(payload, &h) == nil
+}
+
+// ServerUsage is what the server process used over a client's run, as it
+// said in probe replies at the start and at the end: CPU time and peak
+// memory. At1 is zero when the end was not reported.
+type ServerUsage struct {
+	CPU0, CPU1 time.Duration
+	At0, At1   time.Time
+	MaxRSS     int64
+}
+
+// CPUPerSecond returns the server's CPU time per second of the run (1 is
+// one core busy), or 0 when not known.
+func (u ServerUsage) CPUPerSecond() float64 {
+	if u.At1.IsZero() || !u.At1.After(u.At0) {
+		return 0
+	}
+	return (u.CPU1 - u.CPU0).Seconds() / u.At1.Sub(u.At0).Seconds()
 }

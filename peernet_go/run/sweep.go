@@ -145,9 +145,11 @@ type SweepStep struct {
 	Disconnected []string
 	// CPU is this process's CPU time during the counted windows, per
 	// second of them (1 = one core busy), and MaxRSS its peak resident
-	// memory so far, in bytes.
-	CPU    float64
-	MaxRSS int64
+	// memory so far, in bytes. ServerCPU and ServerRSS are the server
+	// process's, over the step, as it reported them (0 when not known; an
+	// in-process server is in CPU).
+	CPU, ServerCPU    float64
+	MaxRSS, ServerRSS int64
 	// Elapsed is the step's length.
 	Elapsed time.Duration
 }
@@ -423,6 +425,9 @@ loop:
 		if e.Err != nil {
 			st.Disconnected = append(st.Disconnected, e.Name)
 		}
+		if u := e.Result.ServerUsage; st.ServerCPU == 0 && u.CPUPerSecond() > 0 {
+			st.ServerCPU, st.ServerRSS = u.CPUPerSecond(), u.MaxRSS
+		}
 	}
 	st.Windows = len(windows)
 	counted := windows[max(0, len(windows)-o.StableWindows):]
@@ -513,6 +518,6 @@ func (s SweepStep) Row() report.SweepRow {
 	return report.SweepRow{
 		Step: s.Index, Edges: s.Edges, Rate: s.Rate, Offered: s.Offered, Achieved: s.Achieved,
 		Result: s.Result, Loss: s.Loss, Windows: s.Windows, Stable: s.Stable, Meets: s.Meets, Why: s.Why,
-		CPU: s.CPU, MaxRSS: s.MaxRSS, Disconnected: s.Disconnected,
+		CPU: s.CPU, MaxRSS: s.MaxRSS, ServerCPU: s.ServerCPU, ServerRSS: s.ServerRSS, Disconnected: s.Disconnected,
 	}
 }

@@ -124,6 +124,9 @@ func TestSweep(t *testing.T) {
 					t.Errorf("step %d (%s edges): stable %s, meets %s (%s)", i, r["edges"], r["stable"], r["meets"], r["why"])
 				}
 			}
+			if tc.name == "mosquitto" && seconds(t, rows[0]["server-cpu"]) <= 0 {
+				t.Errorf("the remote server's CPU was not reported: %v", rows[0])
+			}
 			if rows[3]["meets"] != "no" {
 				t.Errorf("8 edges × 50 Hz on a 4 ms model (250 Hz at most) met the budget: %v", rows[3])
 			}

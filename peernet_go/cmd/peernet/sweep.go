@@ -220,7 +220,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 func writeSweepTable(w io.Writer, rows []report.SweepRow, b run.Budget) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	q := "p" + strconv.FormatFloat(b.Quantile*100, 'f', -1, 64)
-	fmt.Fprintf(tw, "step\tedges\trate\toffered\tachieved\t%s %s\tqueue %s\tloss\twindows\tstable\tmeets\tcpu\t\n", b.Stage, q, q)
+	fmt.Fprintf(tw, "step\tedges\trate\toffered\tachieved\t%s %s\tqueue %s\tloss\twindows\tstable\tmeets\tcpu\tserver cpu\t\n", b.Stage, q, q)
 	for _, r := range rows {
 		stat := func(name string) string {
 			st, ok := r.Result.Stage(name)
@@ -236,9 +236,13 @@ func writeSweepTable(w io.Writer, rows []report.SweepRow, b run.Budget) {
 			}
 			return report.FormatValue(v, metrics.Seconds)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%g Hz\t%g Hz\t%.1f Hz\t%s\t%s\t%.2f %%\t%d\t%s\t%s\t%.2f\t\n",
+		srv := "-"
+		if r.ServerCPU > 0 {
+			srv = strconv.FormatFloat(r.ServerCPU, 'f', 2, 64)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%g Hz\t%g Hz\t%.1f Hz\t%s\t%s\t%.2f %%\t%d\t%s\t%s\t%.2f\t%s\t\n",
 			r.Step, r.Edges, r.Rate, r.Offered, r.Achieved, stat(b.Stage), stat(metrics.StageQueue), 100*r.Loss, r.Windows,
-			yes[r.Stable], yes[r.Meets], r.CPU)
+			yes[r.Stable], yes[r.Meets], r.CPU, srv)
 	}
 	_ = tw.Flush() // the table is a courtesy: sweep.csv holds the numbers
 }
