@@ -13,7 +13,7 @@ TEST_TIMEOUT ?= 12m
 # The linter, pinned; go run builds it once into the build cache.
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build demo test deps test-deps models vet lint tidy-check fuzz bench bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
+.PHONY: all build demo test deps test-deps models vet lint tidy-check fuzz soak bench bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
 
 all: build
 
@@ -55,13 +55,22 @@ test: test-deps build models vet lint tidy-check
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory test-ros
 
-# A short run of every fuzz target, beyond the committed corpora.
+# A short run of every fuzz target, beyond the committed corpora;
+# FUZZTIME per target.
+FUZZTIME ?= 20s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# The fault soak at length (the suite runs it for 60 s): SOAK_S seconds,
+# figures in results/soak/soak.json. As root it also takes the lab link down.
+SOAK_S ?= 600
+soak: build
+	PEERNET_SOAK_S=$(SOAK_S) PEERNET_SOAK_DIR=$(CURDIR)/results/soak \
+		$(GO) test -run '^TestSoak$$' -v -timeout $$(( $(SOAK_S) + 300 ))s ./peernet_go/cmd/peernet/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
