@@ -324,7 +324,22 @@ func NewSummary(o SummaryOptions) *Summary {
 func (s *Summary) Add(r *Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := &s.counts
+	s.counts.Add(r, s.opts.Period, s.late)
+	if r.Warmup {
+		return
+	}
+	for i := range stageDefs {
+		if v, ok := stageDefs[i].get(r, s.opts.Period > 0); ok {
+			s.stages[i].add(v)
+		}
+	}
+}
+
+// Add counts r as a Summary does: warm-up iterations only in Total and
+// Warmup; the others by status and, with a sampling period, as late when
+// they started more than late behind schedule (too late when more than the
+// period).
+func (c *Counts) Add(r *Record, period, late time.Duration) {
 	c.Total++
 	if r.Warmup {
 		c.Warmup++
@@ -340,17 +355,24 @@ func (s *Summary) Add(r *Record) {
 	default:
 		c.Error++
 	}
-	if s.opts.Period > 0 && r.Status != Missed {
+	if period > 0 && r.Status != Missed {
 		switch {
-		case r.Lag > s.opts.Period:
+		case r.Lag > period:
 			c.TooLate++
-		case r.Lag > s.late:
+		case r.Lag > late:
 			c.Late++
 		}
 	}
+}
+
+// EachStage calls f with every stage value of r that a Summary adds, in
+// summary order, in the stage's unit (seconds for durations). hasPeriod
+// says whether the run has a sampling period (the lag stage is known only
+// then). Warm-up records are not skipped here: the caller decides.
+func EachStage(r *Record, hasPeriod bool, f func(name string, unit Unit, v float64)) {
 	for i := range stageDefs {
-		if v, ok := stageDefs[i].get(r, s.opts.Period > 0); ok {
-			s.stages[i].add(v)
+		if v, ok := stageDefs[i].get(r, hasPeriod); ok {
+			f(stageDefs[i].name(), stageDefs[i].unit(), toUnit(v, stageDefs[i].unit()))
 		}
 	}
 }
