@@ -79,6 +79,24 @@ type ServerOptions struct {
 	// OnAnswer, if set, is told of every request answered, as it is sent,
 	// for live statistics; it runs in the I/O goroutine and must not block.
 	OnAnswer func(Answer)
+	// Gauges, if set, are kept up to date while Serve runs, for live
+	// metrics (see ServerGauges).
+	Gauges *ServerGauges
+}
+
+// ServerGauges are a running server's live state, safe to read from any
+// goroutine while Serve updates them.
+type ServerGauges struct {
+	// Workers is the number of inference workers.
+	Workers atomic.Int64
+	// Depth is the number of requests received and not yet answered
+	// (waiting for a worker, being inferred, or waiting to be sent).
+	Depth atomic.Int64
+	// Busy is the workers' summed busy time in nanoseconds: its rate over
+	// Workers is their utilisation.
+	Busy atomic.Int64
+	// BadFrames counts the frames that did not decode or were unexpected.
+	BadFrames atomic.Int64
 }
 
 // Answer is one answered request, as ServerOptions.OnAnswer sees it.
@@ -163,7 +181,6 @@ type server struct {
 	queue   chan *job
 	replies chan *job
 	pool    sync.Pool
-	busy    atomic.Int64 // ns, summed over workers
 
 	inflight      int // requests received and not yet answered
 	inflightBytes int // their payload bytes
@@ -206,10 +223,14 @@ func Serve(ctx context.Context, o ServerOptions) (ServerStats, error) {
 	s.st.Peers = map[string]*PeerStats{}
 	s.pool.New = func() any { return new(job) }
 	s.waker, _ = o.Conn.(network.Waker)
+	if s.Gauges == nil {
+		s.Gauges = new(ServerGauges)
+	}
+	s.Gauges.Workers.Store(int64(len(o.Engines)))
 	start := time.Now()
 	err := s.run(ctx)
 	s.st.Elapsed = time.Since(start)
-	s.st.Busy = time.Duration(s.busy.Load())
+	s.st.Busy = time.Duration(s.Gauges.Busy.Load())
 	if s.st.Requests > 0 {
 		s.st.QueueMean = float64(s.depthSum) / float64(s.st.Requests)
 	}
@@ -284,6 +305,7 @@ func (s *server) run(ctx context.Context) error {
 			s.depthSum += int64(depth)
 			s.st.QueueMax = max(s.st.QueueMax, depth)
 			s.inflight++
+			s.Gauges.Depth.Add(1)
 			s.inflightBytes += len(payload)
 			s.queue <- j // never blocks: at most cap(queue) are in flight
 			// Let a worker have this P now: this goroutine is about to wait
@@ -313,6 +335,7 @@ func (s *server) run(ctx context.Context) error {
 			}
 		default:
 			s.st.BadFrames++
+			s.Gauges.BadFrames.Add(1)
 			peer.BadFrames++
 			s.log.Printf("bad-frame", "server: unexpected %v frame from %s", req.Kind, req.Peer)
 		}
@@ -352,6 +375,7 @@ func (s *server) receive(ctx, rctx context.Context) (*wire.Frame, int64, time.Ti
 		return nil, 0, received, nil
 	case errors.As(err, &de):
 		s.st.BadFrames++
+		s.Gauges.BadFrames.Add(1)
 		s.peer(de.Peer).BadFrames++
 		s.log.Printf("bad-frame", "server: %v", err)
 		return nil, 0, received, nil
@@ -402,6 +426,7 @@ func (s *server) sendFinished(ctx context.Context, wait bool) bool {
 
 func (s *server) send(ctx context.Context, j *job) {
 	s.inflight--
+	s.Gauges.Depth.Add(-1)
 	j.rep.Times.ServerSend = s.Clock.Now()
 	sctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	if err := s.Conn.Send(sctx, &j.rep); err != nil && ctx.Err() == nil {
@@ -464,7 +489,7 @@ func (s *server) work(ctx context.Context, e *inference.Engine) {
 				s.finish(j, start, outs[i], ts[i], errs[i])
 			}
 		}
-		s.busy.Add(int64(time.Since(start)))
+		s.Gauges.Busy.Add(int64(time.Since(start)))
 	}
 }
 
