@@ -22,6 +22,7 @@ import (
 var peernetBin string
 
 func TestMain(m *testing.M) {
+	soakScrape()
 	dir, err := os.MkdirTemp("", "peernet-cli-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

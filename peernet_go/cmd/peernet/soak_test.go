@@ -51,7 +51,9 @@ const (
 // listens on a namespace's loopback.
 const soakScrapeEnv = "PEERNET_SOAK_SCRAPE"
 
-func init() {
+// soakScrape, when the environment asks for it, fetches the URL, prints the
+// body and exits; TestMain calls it before anything else.
+func soakScrape() {
 	url := os.Getenv(soakScrapeEnv)
 	if url == "" {
 		return
@@ -634,7 +636,7 @@ func sendJunk(ns, addr string) error {
 	}
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%v %s", err, out)
+		return fmt.Errorf("%w %s", err, out)
 	}
 	return nil
 }
