@@ -51,6 +51,8 @@ type RunInfo struct {
 	// TimeSync is each host's time-sync state (chrony tracking, adjtimex),
 	// keyed by host name, when known.
 	TimeSync map[string]string `yaml:"time-sync,omitempty"`
+	// Metrics is the URL the run served its live Prometheus metrics at.
+	Metrics string `yaml:"metrics,omitempty"`
 	// Go, OS and Arch describe the build.
 	Go   string `yaml:"go"`
 	OS   string `yaml:"os"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
+	"github.com/peernet/peernet_go/peernet_go/exporter"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
@@ -21,6 +22,7 @@ import (
 // from DefaultCloudConfig.
 type CloudConfig struct {
 	NetworkConfig
+	LiveMetrics
 
 	// ModelName, Device, ORTLib and Workers select the model as the CLI's
 	// --model-name, --device, --ort-lib and --workers do (run.ModelOptions);
@@ -117,10 +119,28 @@ func RunCloud(ctx context.Context, env Env, c CloudConfig) (run.ServerStats, err
 		defer es.close()
 		onAnswer = es.add
 	}
+	reg, stopMetrics, err := c.listen(&env)
+	if err != nil {
+		return run.ServerStats{}, err
+	}
+	defer stopMetrics()
+	var gauges *run.ServerGauges
+	if reg != nil {
+		gauges = new(run.ServerGauges)
+		srv, err := exporter.NewServer(reg, exporter.Labels{Server: c.Name, Transport: c.Network, Model: c.ModelName}, gauges)
+		if err != nil {
+			return run.ServerStats{}, err
+		}
+		if stats := onAnswer; stats != nil {
+			onAnswer = func(a run.Answer) { stats(a); srv.Answer(a) }
+		} else {
+			onAnswer = srv.Answer
+		}
+	}
 	env.Logf("%s: serving model %s over %s (%s)", c.Name, c.ModelName, c.Network, endpoint(cfg, c.Network))
 	st, err := run.Serve(ctx, run.ServerOptions{
 		Conn: conn, Engines: engines, MaxBatch: c.MaxBatch,
-		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf), OnAnswer: onAnswer,
+		Iterations: c.Iterations, ExitOnBye: c.ExitOnBye, Log: logWriter(env.Logf), OnAnswer: onAnswer, Gauges: gauges,
 	})
 	env.Logf("%s: %d requests (%d failed), %d clock probes, %d bad frames", c.Name, st.Requests, st.Errors, st.Probes, st.BadFrames)
 	return st, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
 	"github.com/peernet/peernet_go/peernet_go/clock"
+	"github.com/peernet/peernet_go/peernet_go/exporter"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
@@ -91,6 +92,7 @@ func firstClient(cfg *network.Config) string {
 // DefaultEdgeConfig.
 type EdgeConfig struct {
 	NetworkConfig
+	LiveMetrics
 
 	// SensorTopic is a topic of any type to profile: each sample is one of
 	// its messages, serialized. When empty, SensorType picks a built-in
@@ -301,12 +303,29 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	})
 	summary := metrics.NewSummary(metrics.SummaryOptions{Period: period})
 	sinks := []metrics.Sink{NewMetricsSink(mpub, c.Name), windows, summary}
+	reg, stopMetrics, err := c.listen(env)
+	if err != nil {
+		mpub.Close()
+		spub.Close()
+		return nil, nil, err
+	}
+	var live *exporter.Edge
+	if reg != nil {
+		if live, err = exporter.NewEdge(reg, exporter.Labels{Edge: c.Name, Transport: c.Network, Sensor: source}, exporter.EdgeOptions{Period: period}); err != nil {
+			stopMetrics()
+			mpub.Close()
+			spub.Close()
+			return nil, nil, err
+		}
+		sinks = append(sinks, live)
+	}
 
 	var res *run.Results
 	var info report.RunInfo
 	if c.ResultsDir != "" {
 		info = c.runInfo(env, cfg, mode, source)
 		if res, err = run.CreateResults(c.ResultsDir, &info, run.ResultsOptions{Period: period, Plots: c.GeneratePlots}); err != nil {
+			stopMetrics()
 			mpub.Close()
 			spub.Close()
 			return nil, nil, fmt.Errorf("parameter results_dir: %w", err)
@@ -315,6 +334,10 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	}
 	closeAll := func(r run.Result, runErr error) error {
 		err := errors.Join(windows.Close(), mpub.Close(), spub.Close())
+		if live != nil {
+			live.AddBadFrames(r.BadFrames)
+		}
+		stopMetrics()
 		logSummary(env, c.Name, r, summary.Result())
 		if res != nil {
 			info.Interrupted = r.Interrupted || runErr != nil

@@ -34,6 +34,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs := newFlagSet("bench", benchUsage, stderr)
 	o.common(fs)
+	o.metricsFlags(fs)
 	o.client(fs)
 	o.fleet(fs)
 	o.server(fs)
@@ -66,8 +67,18 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	clientClock := clock.New(0)
 	serverClock := clientClock.WithSkew(o.clockSkew)
 
+	live, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
+	gauges, onAnswer, err := live.server(&o, cfg.Server)
+	if err != nil {
+		return err
+	}
 	srv, err := run.StartServer(context.Background(), tr, cfg, run.ServerOptions{
 		Engines: engines, MaxBatch: o.maxBatch, MaxFrame: o.maxFrame, Clock: serverClock, Log: io.Discard,
+		Gauges: gauges, OnAnswer: onAnswer,
 	})
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ func clientCmd(args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs := newFlagSet("client", clientUsage, stderr)
 	o.common(fs)
+	o.metricsFlags(fs)
 	o.client(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,6 +50,11 @@ func clientCmd(args []string, stdout, stderr io.Writer) error {
 	if o.name == "" {
 		o.name = firstClient(cfg)
 	}
+	live, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	return o.runClient(tr, cfg, "client", stdout, stderr, nil)
 }
 
@@ -91,7 +97,11 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 		return err
 	}
 
-	sinks := res.Sinks()
+	edge, err := o.live.edge(o, o.name)
+	if err != nil {
+		return err
+	}
+	sinks := withEdge(res.Sinks(), edge)
 	bar := o.progress(stderr)
 	if bar != nil {
 		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
@@ -108,6 +118,9 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
 	}
 	finishInfo(&info, result, runErr)
+	if edge != nil {
+		edge.AddBadFrames(result.BadFrames)
+	}
 	rc := run.ReportClock(result.Clock, o.maxClockError)
 	rc.SyncState = info.TimeSync[info.Hosts.Client]
 	finErr := res.Finish(rc)
@@ -204,6 +217,9 @@ func (o *options) runInfo(role string, cfg *network.Config, mode clock.Mode) rep
 	info.Sizes = report.Sizes{Sample: o.sensorSize, MaxFrame: o.maxFrame}
 	info.Iterations, info.Warmup, info.Rate, info.Timeout = o.iterations, o.warmup, o.rate, o.timeout
 	info.Clock = report.Clock{Mode: mode.String(), MaxError: o.maxClockError}
+	if o.live != nil {
+		info.Metrics = o.live.http.URL()
+	}
 	if state := clock.SyncState(); state != "" {
 		info.TimeSync = map[string]string{host: state}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/peernet/peernet_go/peernet_go/exporter"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
@@ -32,6 +33,7 @@ func fleetCmd(args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs := newFlagSet("fleet", fleetUsage, stderr)
 	o.common(fs)
+	o.metricsFlags(fs)
 	o.client(fs)
 	o.fleet(fs)
 	if err := parse(fs, args); err != nil {
@@ -44,6 +46,11 @@ func fleetCmd(args []string, stdout, stderr io.Writer) error {
 	if o.name == "" {
 		o.name = firstClient(cfg)
 	}
+	live, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	return o.runFleet(tr, cfg, "fleet", stdout, stderr, nil)
 }
 
@@ -69,8 +76,12 @@ func (o *options) runFleet(tr network.Transport, cfg *network.Config, role strin
 		return usageError{err}
 	}
 	results := make([]*run.Results, len(names))
+	exported := make([]*exporter.Edge, len(names))
 	infos := make([]report.RunInfo, len(names))
 	for i, name := range names {
+		if exported[i], err = o.live.edge(o, name); err != nil {
+			return err
+		}
 		infos[i] = o.runInfo(role, fcfg, mode)
 		infos[i].Network.Name = name
 		if fill != nil {
@@ -90,7 +101,7 @@ func (o *options) runFleet(tr network.Transport, cfg *network.Config, role strin
 			so.Seed += uint64(i) // each edge its own random samples
 			return run.OpenSensor(ctx, so)
 		},
-		Sinks: func(i int) []metrics.Sink { return results[i].Sinks() },
+		Sinks: func(i int) []metrics.Sink { return withEdge(results[i].Sinks(), exported[i]) },
 	})
 
 	pooled := metrics.NewSummary(metrics.SummaryOptions{Period: o.period()})
@@ -98,6 +109,9 @@ func (o *options) runFleet(tr network.Transport, cfg *network.Config, role strin
 	var finErr error
 	for i, e := range edges {
 		finishInfo(&infos[i], e.Result, e.Err)
+		if exported[i] != nil {
+			exported[i].AddBadFrames(e.Result.BadFrames)
+		}
 		rc := run.ReportClock(e.Result.Clock, o.maxClockError)
 		finErr = errors.Join(finErr, results[i].Finish(rc))
 		pooled.Merge(results[i].Summary())

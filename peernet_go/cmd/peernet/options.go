@@ -30,6 +30,9 @@ type options struct {
 	maxFrame                     int
 	resultLoc                    string
 	overwrite                    bool
+	metricsAddr, metricsToken    string
+	metricsLinger                time.Duration
+	live                         *liveMetrics // the endpoint of metricsAddr, once started
 
 	// client
 	sensorType, sensorSize, datasetLoc, sensorObject string
@@ -75,6 +78,13 @@ func (o *options) common(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxFrame, "max-frame", wire.DefaultMaxSize, "largest frame sent or answered, in `bytes`")
 	fs.StringVar(&o.resultLoc, "result-loc", "", "results `directory` (default results/<name>-<time>; the server writes one only when given)")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace the results of an earlier run in -result-loc")
+}
+
+// metricsFlags registers the live-metrics flags (see live.go).
+func (o *options) metricsFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://`HOST:PORT`/metrics (no host: loopback; beyond loopback needs -metrics-token-file)")
+	fs.StringVar(&o.metricsToken, "metrics-token-file", "", "`file` whose first line is the bearer token every metrics scrape must present")
+	fs.DurationVar(&o.metricsLinger, "metrics-linger", 0, "after the run, keep serving metrics until the next scrape, at most this `long`, so that the last figures reach Prometheus")
 }
 
 func (o *options) client(fs *flag.FlagSet) {

@@ -30,6 +30,7 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs := newFlagSet("server", serverUsage, stderr)
 	o.common(fs)
+	o.metricsFlags(fs)
 	o.server(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -55,6 +56,16 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeEngines()
 
+	live, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
+	gauges, onAnswer, err := live.server(&o, o.name)
+	if err != nil {
+		return err
+	}
+
 	ctx, stop := interruptible(stderr)
 	defer stop()
 	conn, err := tr.Listen(ctx, cfg, o.name)
@@ -69,9 +80,12 @@ func serverCmd(args []string, stdout, stderr io.Writer) error {
 	info.Role, info.Transport = "server", o.network
 	info.Model = report.ModelInfo{Name: o.modelName, Device: o.device}
 	info.Hosts.Server, _ = os.Hostname()
+	if live != nil {
+		info.Metrics = live.http.URL()
+	}
 	st, err := run.Serve(ctx, run.ServerOptions{
 		Conn: conn, Engines: engines, MaxBatch: o.maxBatch, Iterations: o.iterations, MaxFrame: o.maxFrame,
-		Clock: clock.New(o.clockSkew), Log: logWriter(o.quiet, stderr),
+		Clock: clock.New(o.clockSkew), Log: logWriter(o.quiet, stderr), Gauges: gauges, OnAnswer: onAnswer,
 	})
 	if !o.quiet {
 		fmt.Fprintf(stderr, "peernet server %s: %d requests (%d failed) from %d peers, %d clock probes, %d bad frames; workers busy %.1f %%\n",
