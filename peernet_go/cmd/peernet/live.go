@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,30 @@ func (l *liveMetrics) edge(o *options, name string) (*exporter.Edge, error) {
 	return exporter.NewEdge(l.reg, o.labels(name), exporter.EdgeOptions{
 		Period: o.period(), MaxClockError: o.maxClockError,
 	})
+}
+
+// edges returns, for run.FleetOptions.Sinks, edge i's exported metrics
+// under names[i]; each edge is registered once, on first use, so that the
+// steps of a sweep add to the same series. Nil without an endpoint.
+func (l *liveMetrics) edges(o *options, names []string) func(i int) []metrics.Sink {
+	if l == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	made := map[int]*exporter.Edge{}
+	return func(i int) []metrics.Sink {
+		mu.Lock()
+		defer mu.Unlock()
+		e, ok := made[i]
+		if !ok {
+			var err error
+			if e, err = l.edge(o, names[i]); err != nil {
+				fmt.Fprintf(l.stderr, "metrics: %s: %v\n", names[i], err)
+			}
+			made[i] = e
+		}
+		return withEdge(nil, e)
+	}
 }
 
 // server registers a server's metrics and returns the gauges and the

@@ -50,6 +50,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 	o.common(fs)
 	o.client(fs)
 	o.server(fs)
+	o.metricsFlags(fs)
 	var edges, rates stepsFlag
 	var so run.SweepOptions
 	var budget, maxLoss string
@@ -144,10 +145,19 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 
+	live, err := o.startMetrics(stderr)
+	if err != nil {
+		return err
+	}
+	defer live.close()
 	ctx, stop := interruptible(stderr)
 	defer stop()
 	what := o.network + ", " + o.modelName
 	if !remote {
+		gauges, onAnswer, err := live.server(&o, cfg.Server)
+		if err != nil {
+			return err
+		}
 		engines, closeEngines, err := openEngines(o)
 		if err != nil {
 			return err
@@ -157,6 +167,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 		o.clientClock, o.sameClockOffset = clientClock, o.clockSkew
 		srv, err := run.StartServer(context.Background(), tr, fcfg, run.ServerOptions{
 			Engines: engines, MaxBatch: o.maxBatch, MaxFrame: o.maxFrame, Clock: clientClock.WithSkew(o.clockSkew), Log: io.Discard,
+			Gauges: gauges, OnAnswer: onAnswer,
 		})
 		if err != nil {
 			return err
@@ -181,6 +192,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 			s.Seed += uint64(i)
 			return run.OpenSensor(ctx, s)
 		},
+		Sinks: live.edges(&o, run.FleetNames(o.name, most*2)),
 	}
 	so.NamePrefix = o.name
 	so.Log = logWriter(o.quiet, stderr)
