@@ -10,6 +10,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/mcaplog"
 )
 
 // ErrNoRecords is returned by Summarize for a directory with neither
@@ -119,10 +120,49 @@ func Summarize(dir string) (metrics.Result, int, error) {
 	if err := WriteSummary(dir, sum, clk, infoPtr); err != nil {
 		return res, n, err
 	}
+	if err := rebuildMCAP(dir); err != nil {
+		return res, n, err
+	}
 	if n > 0 {
 		return res, n, fmt.Errorf("report: summarized %s without %d unreadable lines, the first: %w", dir, n, first)
 	}
 	return res, 0, nil
+}
+
+// rebuildMCAP rewrites the results.mcap of a run that was killed before it
+// could close it, from the records and with the summary just written; a
+// closed one, or none, is left alone.
+func rebuildMCAP(dir string) error {
+	path := filepath.Join(dir, mcaplog.File)
+	closed, err := mcaplog.Closed(path)
+	if errors.Is(err, os.ErrNotExist) || closed {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	recs, _, err := Records(dir)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	w, err := mcaplog.Create(tmp)
+	if err != nil {
+		return err
+	}
+	for r := range recs {
+		if err := w.Write(r); err != nil {
+			_ = w.Close()
+			_ = os.Remove(tmp)
+			return err
+		}
+	}
+	meta, err := mcaplog.DirMetadata(dir)
+	if err = errors.Join(err, w.Finish(meta...)); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // clockFromRecord fills a clock section that was written before the run

@@ -309,22 +309,26 @@ func (f *mcapFile) scan(end int64) error {
 	return nil
 }
 
-// rosbag2Metadata returns the rosbag2 metadata that rosbag2 writers embed as
-// an MCAP metadata record named "rosbag2", or nil.
-func (f *mcapFile) rosbag2Metadata() map[string]string {
+// metadataRecords returns the file's metadata records by name, as its
+// summary indexes them; a record that cannot be read is left out.
+func (f *mcapFile) metadataRecords() map[string]map[string]string {
+	var out map[string]map[string]string
 	for _, mi := range f.metadata {
-		if mi.Name != "rosbag2" || mi.Length > uint64(f.size) {
+		if mi.Length > uint64(f.size) {
 			continue
 		}
 		buf, err := f.readAt(nil, int64(mi.Offset), int64(mi.Length), "metadata")
 		if err != nil || len(buf) < recordHeaderLen || mcap.OpCode(buf[0]) != mcap.OpMetadata {
 			continue
 		}
-		if m, err := mcap.ParseMetadata(buf[recordHeaderLen:]); err == nil {
-			return m.Metadata
+		if m, err := mcap.ParseMetadata(buf[recordHeaderLen:]); err == nil && m.Name == mi.Name {
+			if out == nil {
+				out = map[string]map[string]string{}
+			}
+			out[m.Name] = m.Metadata
 		}
 	}
-	return nil
+	return out
 }
 
 // topicOf describes the topic of a channel.
@@ -399,6 +403,9 @@ func newMCAPReaderAt(r io.ReaderAt, size int64, name string, want map[string]boo
 	f, err := openMCAP(r, size, name, opts.MaxChunkSize)
 	if err != nil {
 		return nil, err
+	}
+	if opts.AllowTruncated {
+		f.scanErr = nil // the file ends where its last whole record does
 	}
 	return &mcapReader{
 		f: f, want: want, topic: map[uint16]*TopicInfo{}, dec: newDecompressor(opts.MaxChunkSize),
@@ -689,7 +696,8 @@ func summarizeMCAP(ctx context.Context, path string, opts *Options) (fileSummary
 	defer func() { _ = r.close() }() // read only
 	f := r.f
 	sum := fileSummary{storage: StorageMCAP}
-	if meta := f.rosbag2Metadata(); meta != nil {
+	sum.metadata = f.metadataRecords()
+	if meta := sum.metadata["rosbag2"]; meta != nil {
 		sum.rosDistro = meta["ROS_DISTRO"]
 		sum.compressionFormat, sum.compressionMode = compressionOf(meta["serialized_metadata"])
 	}

@@ -211,6 +211,7 @@ type fileSummary struct {
 	compressionFormat string
 	compressionMode   string
 	topics            []TopicInfo
+	metadata          map[string]map[string]string
 	count             uint64
 	start, end        int64 // log times, valid when count > 0
 }
@@ -236,6 +237,14 @@ func mergeSummaries(sums []fileSummary, size int64) Info {
 		}
 		info.Files = append(info.Files, fi)
 		info.MessageCount += s.count
+		for name, m := range s.metadata {
+			if info.MCAPMetadata == nil {
+				info.MCAPMetadata = map[string]map[string]string{}
+			}
+			if _, ok := info.MCAPMetadata[name]; !ok {
+				info.MCAPMetadata[name] = m
+			}
+		}
 		for _, t := range s.topics {
 			if k, ok := index[t.Name]; ok {
 				info.Topics[k].MessageCount += t.MessageCount

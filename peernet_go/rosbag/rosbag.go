@@ -76,6 +76,10 @@ type Options struct {
 	// decompressed message, may take. Larger ones fail with ErrUnsupported.
 	// It defaults to DefaultMaxChunkSize.
 	MaxChunkSize int64
+	// AllowTruncated reads an MCAP file that was cut short (its writer was
+	// killed) up to its last whole record, instead of failing with
+	// ErrCorrupt at the cut.
+	AllowTruncated bool
 }
 
 // initialize fills in defaults and validates o.
@@ -126,6 +130,10 @@ type Info struct {
 	CompressionMode string
 	// CustomData is the user data of metadata.yaml (version 6 and later).
 	CustomData map[string]string
+	// MCAPMetadata are the metadata records of the MCAP storage files, by
+	// name (the first file's, when several have one), for a bag without
+	// metadata.yaml, such as a lone .mcap file.
+	MCAPMetadata map[string]map[string]string
 }
 
 // End returns the log time of the latest message: Start + Duration.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
@@ -140,6 +138,8 @@ type EdgeConfig struct {
 	// the histograms.
 	ResultsDir    string `param:"results_dir"`
 	GeneratePlots bool   `param:"generate_plots"`
+	// ResultsMCAP also writes results.mcap there (the CLI's --mcap).
+	ResultsMCAP bool `param:"results_mcap"`
 
 	// MetricsTopic receives peernet_msgs/IterationMetrics per iteration,
 	// StatisticsTopic statistics_msgs/MetricsMessage per stage per
@@ -324,7 +324,7 @@ func (c *EdgeConfig) sinks(env *Env, cfg *network.Config, mode clock.Mode, sourc
 	var info report.RunInfo
 	if c.ResultsDir != "" {
 		info = c.runInfo(env, cfg, mode, source)
-		if res, err = run.CreateResults(c.ResultsDir, &info, run.ResultsOptions{Period: period, Plots: c.GeneratePlots}); err != nil {
+		if res, err = run.CreateResults(c.ResultsDir, &info, run.ResultsOptions{Period: period, Plots: c.GeneratePlots, MCAP: c.ResultsMCAP}); err != nil {
 			stopMetrics()
 			mpub.Close()
 			spub.Close()
@@ -383,23 +383,12 @@ func logSummary(env *Env, name string, r run.Result, s metrics.Result) {
 		line += fmt.Sprintf(", %d missed", r.Missed)
 	}
 	if rtt, ok := s.Stage(metrics.StageRTT); ok {
-		line += fmt.Sprintf("; rtt p50 %s p99 %s", ms(rtt.P50), ms(rtt.P99))
+		line += fmt.Sprintf("; rtt p50 %s p99 %s", window.Seconds(rtt.P50), window.Seconds(rtt.P99))
 	}
 	if age, ok := s.Stage(metrics.StageHeaderAge); ok {
-		line += fmt.Sprintf("; header age p50 %s", ms(age.P50))
+		line += fmt.Sprintf("; header age p50 %s", window.Seconds(age.P50))
 	}
 	env.Logf("%s", line)
-}
-
-// ms formats seconds for the log: µs, ms or s, three decimals.
-func ms(seconds float64) string {
-	switch a := math.Abs(seconds); {
-	case a >= 10:
-		return fmt.Sprintf("%.3f s", seconds)
-	case a > 0 && a < 1e-3:
-		return fmt.Sprintf("%.3f µs", seconds*1e6)
-	}
-	return fmt.Sprintf("%.3f ms", seconds*1e3)
 }
 
 // MetricsSink is a metrics.Sink that publishes every record as a
@@ -438,21 +427,15 @@ func StatisticsPublisher(pub Publisher, source string, logf func(string, ...any)
 	var buf []byte
 	return func(w window.Window) error {
 		var errs []error
-		var line strings.Builder
-		fmt.Fprintf(&line, "window %.1f s: %d iterations", w.Stop.Sub(w.Start).Seconds(), w.Result.Iterations.Total)
 		for _, st := range w.Result.Stages {
 			m := msgs.FromStageStats(source, w.Start, w.Stop, st)
 			buf = cdr.MarshalAppend(buf[:0], &m, false)
 			if err := pub.Publish(buf); err != nil {
 				errs = append(errs, err)
 			}
-			switch st.Name {
-			case metrics.StageSensing, metrics.StageUpload, metrics.StageInference, metrics.StageDownload, metrics.StageRTT, metrics.StageHeaderAge:
-				fmt.Fprintf(&line, ", %s %s", st.Name, ms(st.Mean))
-			}
 		}
 		if logf != nil {
-			logf("%s", line.String())
+			logf("%s", window.Line(w))
 		}
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("publishing statistics: %w", err)

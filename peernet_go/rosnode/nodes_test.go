@@ -422,7 +422,7 @@ func TestFormatWindow(t *testing.T) {
 		Period:    topicstats.Distribution{Count: 29, Std: 0.0005},
 		HeaderAge: topicstats.Distribution{Count: 30, P50: 0.012, P90: 0.02, P99: 95689186.1},
 	}
-	want := "/cam: 30 msgs, rate 30.00 Hz, jitter 500.000 µs, 3.000 MB/s, size 100000 B, header age p50 12.000 ms p90 20.000 ms p99 95689186.100 s"
+	want := "/cam: 30 msgs, rate 30.00 Hz, jitter 500 µs, 3.000 MB/s, size 100000 B, header age p50 12.0 ms p90 20.0 ms p99 95689186.100 s"
 	if got := FormatWindow("/cam", w); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/cdr"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/rosnode/msgs"
 	"github.com/peernet/peernet_go/peernet_go/rosnode/topicstats"
 )
@@ -320,12 +321,12 @@ func FormatWindow(topic string, w topicstats.Window) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d msgs, rate %.2f Hz, jitter %s, %.3f MB/s, size %.0f B",
-		topic, w.Messages, w.Rate, ms(w.Jitter()), w.Bandwidth/1e6, w.Size.Mean)
+		topic, w.Messages, w.Rate, window.Seconds(w.Jitter()), w.Bandwidth/1e6, w.Size.Mean)
 	if w.HeaderAge.Count > 0 {
-		fmt.Fprintf(&b, ", header age p50 %s p90 %s p99 %s", ms(w.HeaderAge.P50), ms(w.HeaderAge.P90), ms(w.HeaderAge.P99))
+		fmt.Fprintf(&b, ", header age p50 %s p90 %s p99 %s", window.Seconds(w.HeaderAge.P50), window.Seconds(w.HeaderAge.P90), window.Seconds(w.HeaderAge.P99))
 	}
 	if w.TransportDelay.Count > 0 {
-		fmt.Fprintf(&b, ", transport delay p50 %s p99 %s", ms(w.TransportDelay.P50), ms(w.TransportDelay.P99))
+		fmt.Fprintf(&b, ", transport delay p50 %s p99 %s", window.Seconds(w.TransportDelay.P50), window.Seconds(w.TransportDelay.P99))
 	}
 	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/mcaplog"
 	"github.com/peernet/peernet_go/peernet_go/report"
 )
 
@@ -21,6 +22,10 @@ type ResultsOptions struct {
 	Period time.Duration
 	// Plots writes histogram PNGs under plots/ when the run finishes.
 	Plots bool
+	// MCAP also streams the records into results.mcap (package mcaplog),
+	// for Foxglove and PlotJuggler; Finish adds run.yaml and the summary
+	// to it as metadata.
+	MCAP bool
 	// Overwrite lets CreateResults replace the results files of an
 	// earlier run in the directory; without it a directory that is not
 	// empty is refused with ErrResultsExist.
@@ -34,11 +39,11 @@ var ErrResultsExist = errors.New("results directory is not empty")
 // resultsFiles are what a run writes, and what Overwrite removes.
 var resultsFiles = []string{
 	metrics.DataCSV, metrics.RecordsJSONL, metrics.SummaryJSON, metrics.SummaryText, metrics.RunYAML,
-	metrics.HistogramsJSON,
+	metrics.HistogramsJSON, mcaplog.File,
 }
 
-// Results is a results directory being written: data.csv and records.jsonl
-// stream as the run goes, and Finish adds summary.json, summary.txt,
+// Results is a results directory being written: data.csv, records.jsonl
+// (and results.mcap, with ResultsOptions.MCAP) stream as the run goes, and Finish adds summary.json, summary.txt,
 // histograms.json, run.yaml and the plots.
 type Results struct {
 	// Dir is the directory.
@@ -49,6 +54,7 @@ type Results struct {
 
 	csv     *metrics.CSVWriter
 	jsonl   *metrics.JSONLWriter
+	mcap    *mcaplog.Writer
 	summary *metrics.Summary
 	plotter *report.Plotter
 }
@@ -69,6 +75,13 @@ func CreateResults(dir string, info *report.RunInfo, o ResultsOptions) (*Results
 		r.csv.Close()
 		return nil, fmt.Errorf("results: %w", err)
 	}
+	if o.MCAP {
+		if r.mcap, err = mcaplog.Create(filepath.Join(dir, mcaplog.File)); err != nil {
+			r.csv.Close()
+			r.jsonl.Close()
+			return nil, fmt.Errorf("results: %w", err)
+		}
+	}
 	if o.Plots {
 		r.plotter = report.NewPlotter()
 	}
@@ -76,6 +89,9 @@ func CreateResults(dir string, info *report.RunInfo, o ResultsOptions) (*Results
 		if err := report.WriteSummary(dir, r.summary, report.Clock{}, info); err != nil {
 			r.csv.Close()
 			r.jsonl.Close()
+			if r.mcap != nil {
+				r.mcap.Close()
+			}
 			return nil, fmt.Errorf("results: %w", err)
 		}
 	}
@@ -138,6 +154,9 @@ func UniqueDir(parent, prefix string) (string, error) {
 // Sinks returns the sinks a run writes its records to.
 func (r *Results) Sinks() []metrics.Sink {
 	s := []metrics.Sink{r.csv, r.jsonl, r.summary}
+	if r.mcap != nil {
+		s = append(s, r.mcap)
+	}
 	if r.plotter != nil {
 		s = append(s, r.plotter)
 	}
@@ -157,6 +176,10 @@ func (r *Results) Finish(c report.Clock) error {
 	}
 	if werr := report.WriteSummary(r.Dir, r.summary, c, r.Info); werr != nil {
 		err = errors.Join(err, werr)
+	}
+	if r.mcap != nil {
+		meta, merr := mcaplog.DirMetadata(r.Dir)
+		err = errors.Join(err, merr, r.mcap.Finish(meta...))
 	}
 	if r.plotter != nil {
 		if _, perr := r.plotter.Save(filepath.Join(r.Dir, metrics.PlotsDir)); perr != nil {

@@ -6,13 +6,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/peernet/peernet_go/peernet_go/clock"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
+	"github.com/peernet/peernet_go/peernet_go/metrics/window"
 	"github.com/peernet/peernet_go/peernet_go/network"
 	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/run"
@@ -89,7 +92,7 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	if fill != nil {
 		fill(&info)
 	}
-	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: o.period(), Plots: o.generatePlots, Overwrite: o.overwrite})
+	res, err := run.CreateResults(dir, &info, run.ResultsOptions{Period: o.period(), Plots: o.generatePlots, MCAP: o.mcap, Overwrite: o.overwrite})
 	if errors.Is(err, run.ErrResultsExist) {
 		return usageError{err}
 	}
@@ -102,17 +105,16 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 		return err
 	}
 	sinks := withEdge(res.Sinks(), edge)
-	bar := o.progress(stderr)
-	if bar != nil {
-		sinks = append(sinks, metrics.SinkFunc(func(*metrics.Record) error { return bar.Add(1) }))
+	tty := o.progress(stderr)
+	if tty != nil {
+		sinks = append(sinks, tty.sinks(o.period(), o.liveWindow)...)
 	}
 	copts := o.clientOptions(mode)
 	copts.Conn, copts.Sensor, copts.Sinks = conn, s, sinks
 	result, runErr := run.Client(ctx, copts)
 	conn.Close()
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(stderr)
+	if tty != nil {
+		tty.finish()
 	}
 	if errors.Is(runErr, run.ErrNoServer) {
 		runErr = fmt.Errorf("%w at %s (%s): is `peernet server --name %s` running?", runErr, cfg.ServerAddr(), o.network, cfg.Server)
@@ -226,19 +228,77 @@ func (o *options) runInfo(role string, cfg *network.Config, mode clock.Mode) rep
 	return info
 }
 
-// progress returns a progress bar on a terminal, or nil.
-func (o *options) progress(stderr io.Writer) *progressbar.ProgressBar {
+// terminal is the progress bar and, below it, the live line of the last
+// window, on a terminal; both draw through one lock.
+type terminal struct {
+	mu    sync.Mutex
+	w     io.Writer
+	width int
+	bar   *progressbar.ProgressBar
+	shown bool // a live line is below the bar
+}
+
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.w.Write(p)
+}
+
+// progress returns the terminal's bar and live line, or nil when stderr is
+// not a terminal or -quiet.
+func (o *options) progress(stderr io.Writer) *terminal {
 	f, ok := stderr.(*os.File)
 	if o.quiet || !ok || !isatty.IsTerminal(f.Fd()) {
 		return nil
+	}
+	t := &terminal{w: stderr, width: 120}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+		t.width = w
 	}
 	max := int64(o.iterations)
 	if max == 0 {
 		max = -1
 	}
-	return progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("iterations"),
+	t.bar = progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(t), progressbar.OptionSetDescription("iterations"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetWidth(30),
 	)
+	return t
+}
+
+// sinks returns the sinks that draw the terminal: the bar counts records,
+// and a window of -live-window shows its line below the bar.
+func (t *terminal) sinks(period time.Duration, every time.Duration) []metrics.Sink {
+	bar := metrics.SinkFunc(func(*metrics.Record) error { return t.bar.Add(1) })
+	w, err := window.New(window.Options{Period: every, SummaryOptions: metrics.SummaryOptions{Period: period}, Emit: t.line})
+	if err != nil {
+		return []metrics.Sink{bar}
+	}
+	return []metrics.Sink{bar, w}
+}
+
+// line draws a window's line below the bar, cut to the terminal's width so
+// that it stays on one row, and returns the cursor to the bar.
+func (t *terminal) line(w window.Window) error {
+	s := []rune(window.Line(w))
+	if len(s) > t.width-1 {
+		s = append(s[:t.width-2], '…')
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.shown = true
+	_, err := fmt.Fprintf(t.w, "\n\x1b[2K%s\x1b[1A\r", string(s))
+	return err
+}
+
+// finish draws the bar complete and moves below the live line.
+func (t *terminal) finish() {
+	_ = t.bar.Finish()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shown {
+		fmt.Fprint(t.w, "\n")
+	}
+	fmt.Fprintln(t.w)
 }

@@ -87,7 +87,7 @@ func (o *options) runFleet(tr network.Transport, cfg *network.Config, role strin
 		if fill != nil {
 			fill(&infos[i])
 		}
-		if results[i], err = run.CreateResults(filepath.Join(dir, name), &infos[i], run.ResultsOptions{Period: o.period(), Plots: o.generatePlots, Overwrite: o.overwrite}); err != nil {
+		if results[i], err = run.CreateResults(filepath.Join(dir, name), &infos[i], run.ResultsOptions{Period: o.period(), Plots: o.generatePlots, MCAP: o.mcap, Overwrite: o.overwrite}); err != nil {
 			return err
 		}
 	}

@@ -42,6 +42,9 @@ type Window struct {
 	// Result holds the window's outcome counts and per-stage statistics
 	// (warm-up iterations are counted but left out of the statistics).
 	Result metrics.Result
+	// ClockError is the largest clock error bound of the window's
+	// iterations: how far its one-way delays may be off.
+	ClockError time.Duration
 }
 
 // Options configure a Sink.
@@ -67,6 +70,7 @@ type Sink struct {
 	sum   *metrics.Summary
 	start time.Time
 	n     int
+	bound time.Duration
 }
 
 var (
@@ -104,6 +108,9 @@ func (s *Sink) Write(r *metrics.Record) error {
 	}
 	s.sum.Add(r)
 	s.n++
+	if r.Status != metrics.Missed {
+		s.bound = max(s.bound, r.ClockError)
+	}
 	return err
 }
 
@@ -132,7 +139,7 @@ func (s *Sink) emit(now time.Time) error {
 	if s.n == 0 {
 		return nil
 	}
-	w := Window{Start: s.start, Stop: now, Result: s.sum.Result()}
-	s.n, s.sum = 0, nil
+	w := Window{Start: s.start, Stop: now, Result: s.sum.Result(), ClockError: s.bound}
+	s.n, s.sum, s.bound = 0, nil, 0
 	return s.o.Emit(w)
 }

@@ -121,3 +121,28 @@ func TestOptions(t *testing.T) {
 		t.Error("negative Period accepted")
 	}
 }
+
+func TestLine(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	sum := metrics.NewSummary(metrics.SummaryOptions{})
+	for i := range 10 {
+		r := metrics.Record{Iteration: i, Status: metrics.OK, Upload: 60 * time.Microsecond, Download: 55 * time.Microsecond,
+			Server: 2 * time.Millisecond, ClockError: 12 * time.Microsecond}
+		r.RTT = r.Upload + r.Server + r.Download
+		if i == 9 {
+			r = metrics.Record{Iteration: i, Status: metrics.Lost}
+		}
+		sum.Add(&r)
+	}
+	sum.Add(&metrics.Record{Iteration: 10, Status: metrics.Missed})
+	w := Window{Start: t0, Stop: t0.Add(time.Second), Result: sum.Result(), ClockError: 12 * time.Microsecond}
+	want := "window 1.0 s: 11 iterations, 9 ok, 1 lost, 1 missed; rtt p50 2.12 ms p99 2.12 ms; upload p50 60.0 µs ± 12.0 µs, download p50 55.0 µs ± 12.0 µs"
+	if got := Line(w); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	for v, want := range map[float64]string{0: "0 s", 5e-10: "0.50 ns", 0.0009997: "1000 µs", 0.0123: "12.3 ms", -0.000250: "-250 µs", 2.5: "2.500 s"} {
+		if got := Seconds(v); got != want {
+			t.Errorf("Seconds(%g) = %s, want %s", v, got, want)
+		}
+	}
+}
