@@ -13,7 +13,7 @@ TEST_TIMEOUT ?= 12m
 # The linter, pinned; go run builds it once into the build cache.
 GOLANGCI_LINT := $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build demo test deps test-deps models vet lint tidy-check fuzz soak bench bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
+.PHONY: all build demo test deps test-deps models vet lint tidy-check fuzz soak bench report-screenshot bindings ros-msgs test-ros bench-ros check-test-ros ros-go-test ros-go-bench clean
 
 all: build
 
@@ -74,6 +74,17 @@ soak: build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The README's picture of a report: two bench runs, 1 KiB and 256 KiB
+# samples, compared, drawn by headless chromium.
+SHOT := peernet_go/report/view/screenshot.png
+report-screenshot: build
+	rm -rf /tmp/peernet-shot && mkdir -p /tmp/peernet-shot
+	$(BIN) bench --iterations 2000 --sensor-size 1024 --model-name dummy:infer=1ms --quiet --result-loc /tmp/peernet-shot/1KiB
+	$(BIN) bench --iterations 2000 --sensor-size 262144 --model-name dummy:infer=1ms --quiet --result-loc /tmp/peernet-shot/256KiB
+	$(BIN) report /tmp/peernet-shot/1KiB /tmp/peernet-shot/256KiB -o /tmp/peernet-shot/report.html
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=940,1000 \
+		--screenshot=$(CURDIR)/$(SHOT) file:///tmp/peernet-shot/report.html 2>/dev/null
 
 clean:
 	rm -rf bin

@@ -43,7 +43,7 @@ func parseAtLeast(fs *flag.FlagSet, args []string, n int, what string) error {
 // when n is negative), described by what.
 func parseN(fs *flag.FlagSet, args []string, n int, what string) error {
 	fs.SetOutput(io.Discard) // the one-line error is printed by runMain
-	err := fs.Parse(args)
+	err := fs.Parse(flagsFirst(fs, args))
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(os.Stderr)
@@ -87,3 +87,37 @@ func logWriter(quiet bool, stderr io.Writer) io.Writer {
 }
 
 func transportNames() []string { return run.TransportNames() }
+
+// flagsFirst moves the flags of args (with their values) before the
+// positional arguments, so that flags may follow them, as in
+// "report A B -o out.html"; "--" ends the flags.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(append(flags, "--"), append(pos, args[i+1:]...)...)
+		case len(a) < 2 || a[0] != '-':
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // Parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(flags, pos...)
+}

@@ -126,11 +126,17 @@ func (o *options) runClient(tr network.Transport, cfg *network.Config, role stri
 	rc := run.ReportClock(result.Clock, o.maxClockError)
 	rc.SyncState = info.TimeSync[info.Hosts.Client]
 	finErr := res.Finish(rc)
+	if o.writeReport && result.Iterations > 0 {
+		finErr = errors.Join(finErr, writeReportFile(dir, filepath.Join(dir, "report.html")))
+	}
 	if !o.quiet && result.Iterations > 0 {
 		if b, err := os.ReadFile(filepath.Join(dir, metrics.SummaryText)); err == nil {
 			_, _ = stdout.Write(b) // the results are on disk whatever the terminal does
 		}
 		fmt.Fprintf(stdout, "results: %s\n", dir)
+		if o.writeReport {
+			fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
+		}
 	}
 	return errors.Join(runErr, finErr)
 }

@@ -59,6 +59,7 @@ func commands() map[string]command {
 		"baseline":  {"raw transport ping-pong without the profiler", baselineCmd},
 		"matrix":    {"compare transports × payload sizes on loopback", matrixCmd},
 		"merge":     {"pool results directories into exact percentiles", mergeCmd},
+		"report":    {"write an HTML (or Markdown, JSON) report of runs, and compare them", reportCmd},
 		"keygen":    {"write CURVE key pairs and udp pre-shared keys", keygenCmd},
 		"version":   {"print the version", versionCmd},
 	}
@@ -131,7 +132,7 @@ Usage: peernet <command> [options]
 
 Commands:
 `)
-	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "merge", "keygen", "version"} {
+	for _, name := range []string{"server", "client", "bench", "fleet", "sweep", "plot", "summarize", "bag", "baseline", "matrix", "merge", "report", "keygen", "version"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands()[name].summary)
 	}
 	fmt.Fprint(w, `

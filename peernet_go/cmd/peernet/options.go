@@ -51,6 +51,7 @@ type options struct {
 	maxErrors                                        int
 	generatePlots                                    bool
 	mcap                                             bool
+	writeReport                                      bool
 	liveWindow                                       time.Duration
 	recordOutputs                                    bool
 
@@ -111,6 +112,7 @@ func (o *options) client(fs *flag.FlagSet) {
 	fs.DurationVar(&o.giveUp, "give-up", run.DefaultGiveUp, "end the run when the server has not answered for this long")
 	fs.IntVar(&o.maxErrors, "max-errors", run.DefaultMaxErrors, "stop with exit status 1 after `N` iterations in a row failed (negative: never)")
 	fs.BoolVar(&o.generatePlots, "generate-plots", false, "write histogram PNGs under <result-loc>/plots")
+	fs.BoolVar(&o.writeReport, "report", false, "at the end, also write <result-loc>/report.html (see peernet report)")
 	fs.DurationVar(&o.liveWindow, "live-window", time.Second, "on a terminal, below the progress bar, the statistics of each window this long")
 	fs.BoolVar(&o.mcap, "mcap", false, "also write <result-loc>/results.mcap for Foxglove and PlotJuggler: one JSON message per iteration on /peernet/iterations")
 	fs.BoolVar(&o.recordOutputs, "record-outputs", false, "keep each reply's payload in records.jsonl")
