@@ -94,6 +94,25 @@ func (p *Plotter) Save(dir string) ([]string, error) {
 		}
 		paths = append(paths, path)
 	}
+	if stages := p.stagesWithValues(res); len(stages) > 0 {
+		for _, d := range []struct {
+			base string
+			draw func([]metrics.StageStats) (*plot.Plot, error)
+		}{{PercentilesFile, p.percentilePlot}, {CDFFile, p.cdfPlot}, {BreakdownFile, p.breakdownPlot}} {
+			pl, err := d.draw(stages)
+			if err != nil || pl == nil {
+				if err != nil {
+					return paths, err
+				}
+				continue
+			}
+			saved, err := saveBoth(pl, dir, d.base)
+			paths = append(paths, saved...)
+			if err != nil {
+				return paths, err
+			}
+		}
+	}
 	if len(p.series.buckets) > 0 {
 		top, _ := p.sum.Quantile(metrics.StageRTT, 0.999)
 		pl, err := p.series.plot(top)
@@ -109,8 +128,11 @@ func (p *Plotter) Save(dir string) ([]string, error) {
 	return paths, nil
 }
 
-func savePNG(pl *plot.Plot, path string) error {
-	wt, err := pl.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
+func savePNG(pl *plot.Plot, path string) error { return savePlot(pl, path, "png") }
+
+// savePlot writes pl to path in format (png, svg).
+func savePlot(pl *plot.Plot, path, format string) error {
+	wt, err := pl.WriterTo(8*vg.Inch, 5*vg.Inch, format)
 	if err != nil {
 		return fmt.Errorf("report: drawing %s: %w", path, err)
 	}
@@ -193,6 +215,7 @@ func (p *Plotter) histogram(hp histogramPlot, st metrics.StageStats) (*plot.Plot
 	pl.Title.Text = title
 	pl.X.Label.Text = fmt.Sprintf("%s (%s)", hp.title, unit)
 	pl.Y.Label.Text = "iterations"
+	pl.Y.Tick.Marker = countTicks{}
 	pl.Add(plotter.NewGrid())
 	pl.Add(h)
 	return pl, nil

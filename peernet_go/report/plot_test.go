@@ -1,6 +1,8 @@
 package report_test
 
 import (
+	"bytes"
+	"encoding/xml"
 	"image/png"
 	"math/rand/v2"
 	"os"
@@ -80,12 +82,23 @@ func TestPlotDir(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{"download-throughput.png", "download-time.png", "inference-time.png", "rtt-series.png",
+	want := []string{"breakdown.png", "breakdown.svg", "cdf.png", "cdf.svg",
+		"download-throughput.png", "download-time.png", "inference-time.png", "percentiles.png", "percentiles.svg", "rtt-series.png",
 		"rtt-time.png", "sensing-time.png", "upload-throughput.png", "upload-time.png"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("plots %v, want %v", names, want)
 	}
 	for _, name := range names {
+		if strings.HasSuffix(name, ".svg") {
+			b, err := os.ReadFile(filepath.Join(dir, "plots", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := xml.Unmarshal(b, new(struct{})); err != nil || !bytes.Contains(b, []byte("<svg")) {
+				t.Fatalf("%s is not an SVG: %v", name, err)
+			}
+			continue
+		}
 		f, err := os.Open(filepath.Join(dir, "plots", name))
 		if err != nil {
 			t.Fatal(err)
@@ -109,8 +122,15 @@ func TestPlotterSkipsEmptyStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 2 || filepath.Base(paths[0]) != "sensing-time.png" || filepath.Base(paths[1]) != "rtt-series.png" {
-		t.Fatalf("plots %v", paths)
+	var names []string
+	for _, p := range paths {
+		names = append(names, filepath.Base(p))
+	}
+	// The one measured stage gets its histogram and the distribution
+	// plots; no other stage gets a histogram.
+	want := []string{"sensing-time.png", "percentiles.png", "percentiles.svg", "cdf.png", "cdf.svg", "breakdown.png", "breakdown.svg", "rtt-series.png"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("plots %v, want %v", names, want)
 	}
 }
 

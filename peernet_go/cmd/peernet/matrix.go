@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peernet/peernet_go/peernet_go/report"
+	"github.com/peernet/peernet_go/peernet_go/report/view"
 	"github.com/peernet/peernet_go/peernet_go/run"
 	"github.com/peernet/peernet_go/peernet_go/sensor"
 )
@@ -87,9 +88,36 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 			err = errors.Join(err, werr)
 		}
 		fmt.Fprintf(stdout, "matrix: %s\n", filepath.Join(o.ResultLoc, run.MatrixFile))
+		page := filepath.Join(o.ResultLoc, "report.html")
+		if rerr := writeMatrixReport(rows, page); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else {
+			fmt.Fprintf(stdout, "report: %s\n", page)
+		}
 	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// writeMatrixReport writes one report comparing the cells that ran, each
+// against the first.
+func writeMatrixReport(rows []report.MatrixRow, dest string) error {
+	var runs []*view.Run
+	for _, r := range rows {
+		if r.Dir == "" || r.OK == 0 {
+			continue
+		}
+		run, err := view.Load(context.Background(), r.Dir)
+		if err != nil {
+			return err
+		}
+		run.Name = r.Cell
+		runs = append(runs, run)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return report.WriteFileAtomic(dest, view.Build(runs, view.Options{Seed: 1}).WriteHTML)
 }

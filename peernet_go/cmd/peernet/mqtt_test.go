@@ -182,6 +182,19 @@ func TestMatrixCommand(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// One report compares the cells, each against the first.
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(stdout, "report: "+filepath.Join(dir, "report.html")) {
+		t.Fatalf("no matrix report: %v\n%s", err, stdout)
+	}
+	for _, r := range rows {
+		if !strings.Contains(string(page), "<h2>"+r["cell"]+"</h2>") {
+			t.Errorf("the report has no section for cell %s", r["cell"])
+		}
+	}
+	if !strings.Contains(string(page), "Comparison against "+rows[0]["cell"]) {
+		t.Error("the report compares nothing")
+	}
 }
 
 func TestMatrixUsageErrors(t *testing.T) {
