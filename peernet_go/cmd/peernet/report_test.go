@@ -134,3 +134,23 @@ func TestReportBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReportKilledRun reports a run killed with kill -9: it is summarized
+// first and the report says it was interrupted.
+func TestReportKilledRun(t *testing.T) {
+	netcfg := writeNetConfig(t)
+	startServer(t, "--name", "cloud", "--network-config", netcfg)
+	dir := filepath.Join(t.TempDir(), "run")
+	client := exec.Command(peernetBin, "client", "--name", "edge", "--network-config", netcfg, "--quiet",
+		"--rate", "50", "--iterations", "1000", "--result-loc", dir)
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	_ = client.Process.Kill()
+	_ = client.Wait()
+	md, stderr, code := peernet(t, time.Minute, "report", "--format", "md", dir, "-o", "-")
+	if code != 0 || !strings.Contains(md, "**warning**: the run was interrupted") || !strings.Contains(md, "| rtt |") {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, md)
+	}
+}

@@ -18,6 +18,7 @@ package view
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -80,6 +81,12 @@ func Load(ctx context.Context, path string) (*Run, error) {
 	dir := path
 	if !st.IsDir() {
 		dir = filepath.Dir(path)
+	} else if _, err := os.Stat(filepath.Join(dir, metrics.RunYAML)); err == nil {
+		// A killed run's directory is summarized first, as summarize
+		// does: its run.yaml then says it was interrupted, and when.
+		if _, err := report.EnsureSummary(dir); err != nil && !errors.Is(err, report.ErrNoRecords) {
+			return nil, fmt.Errorf("view: %w", err)
+		}
 	}
 	r.Name = filepath.Base(dir)
 	if f, err := os.Open(filepath.Join(dir, metrics.RunYAML)); err == nil {
