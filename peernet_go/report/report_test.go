@@ -3,18 +3,16 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/golden"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // result builds a deterministic run: n iterations with a few lost and
 // failed, warmup, optional sampling period, one-way delays shifted by skew
@@ -75,7 +73,7 @@ func TestWriteTextGolden(t *testing.T) {
 			if err := report.WriteText(&b, tc.res, tc.clock); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", tc.name+".txt.golden"), b.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name+".txt.golden"), b.Bytes())
 		})
 	}
 }
@@ -87,24 +85,8 @@ func TestWriteJSONGolden(t *testing.T) {
 			if err := report.WriteJSON(&b, tc.res, tc.clock); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", tc.name+".json.golden"), b.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name+".json.golden"), b.Bytes())
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("output differs from %s (go test -update rewrites it):\n%s", path, got)
 	}
 }
 

@@ -3,7 +3,6 @@ package view_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,12 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peernet/peernet_go/peernet_go/internal/golden"
 	"github.com/peernet/peernet_go/peernet_go/metrics"
 	"github.com/peernet/peernet_go/peernet_go/report"
 	"github.com/peernet/peernet_go/peernet_go/report/view"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // writeRun writes a seeded results directory: n iterations at 100 Hz with
 // an upload of about upload, a 2 ms inference, some lost and missed.
@@ -82,23 +80,6 @@ func twoRuns(t *testing.T) *view.Report {
 	return view.Build(runs, view.Options{Seed: 1, MaxPoints: 200})
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -run %s -args -update accepts it); got:\n%.3000s", name, t.Name(), got)
-	}
-}
-
 // TestGolden holds the three renderings of a fixed, seeded pair of runs
 // to the committed files, and checks what they say: upload slower by
 // about 4 ms, inference unchanged.
@@ -114,9 +95,9 @@ func TestGolden(t *testing.T) {
 	if err := rep.WriteHTML(&html); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.md", md.Bytes())
-	golden(t, "report.json", js.Bytes())
-	golden(t, "report.html", html.Bytes())
+	golden.Check(t, filepath.Join("testdata", "report.md"), md.Bytes())
+	golden.Check(t, filepath.Join("testdata", "report.json"), js.Bytes())
+	golden.Check(t, filepath.Join("testdata", "report.html"), html.Bytes())
 	verdicts := map[string]string{}
 	for _, c := range rep.Comparisons {
 		verdicts[c.Stage] = c.Runs[1].Verdict
